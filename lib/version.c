@@ -1,0 +1,6 @@
+#include "ssekit/version.h"
+
+const char *ssekit_version(void)
+{
+    return SSEKIT_VERSION_STRING;
+}
