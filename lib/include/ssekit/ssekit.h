@@ -1,0 +1,10 @@
+/* ssekit — umbrella header: includes every public header of libssekit. */
+#ifndef SSEKIT_SSEKIT_H
+#define SSEKIT_SSEKIT_H
+
+#include "alloc.h"
+#include "sse_parser.h"
+#include "status.h"
+#include "version.h"
+
+#endif
