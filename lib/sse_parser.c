@@ -77,8 +77,8 @@ static inline const char *scan_eol(const char *s, const char *end, int *high)
     unsigned hi = 0;
     while (end - s >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
         unsigned h = (unsigned)_mm_movemask_epi8(v);
         if (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
@@ -423,7 +423,7 @@ static int feed_begin(ssekit_sse_parser *p, const char *buf, size_t len)
 int ssekit_sse_feed(ssekit_sse_parser *p, const char *buf, size_t len)
 {
     int rc = feed_begin(p, buf, len);
-    if (rc)
+    if (rc || !len)
         return rc;
     const char *s = buf, *end = buf + len;
     if (!p->bom_done)

@@ -11,7 +11,7 @@
 size_t sk_utf8_valid_prefix(const char *s, size_t n);
 
 /* Upper bound of the bytes sk_utf8_repair() writes for n input bytes. */
-#define SK_UTF8_REPAIR_MAX(n) ((n) * 3)
+#define SK_UTF8_REPAIR_MAX(n) ((n)*3)
 
 /* Writes s[0..n) to out with every maximal ill-formed subpart replaced by
  * U+FFFD (EF BF BD); returns the bytes written (at most SK_UTF8_REPAIR_MAX(n)). */

@@ -1,0 +1,13 @@
+/* The subcommands of the ssekit command, one file each (cmd_NAME.c). Each
+ * takes the arguments after its name and returns the process exit code:
+ * 0 success, 1 the input had errors (reported on stderr), 2 usage or I/O. */
+#ifndef SSEKIT_CLI_COMMANDS_H
+#define SSEKIT_CLI_COMMANDS_H
+
+int cmd_events(int argc, char **argv);
+
+/* Parses a non-negative size with an optional k/M/G suffix (powers of 1024).
+ * Returns 0 and sets *out, or -1. */
+int parse_size(const char *s, size_t *out);
+
+#endif
