@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The benchmark programs run and measure something (no timing is asserted:
+# speed is measured by tests/bench/run.sh, not by the suite).
+set -euo pipefail
+build=$1
+bench=$build/tests/bench/bench_sse
+[[ -x $bench ]] || { echo "skipped: configure with -DSSEKIT_BENCH=ON"; exit 77; }
+src=$(cd "$(dirname "$0")" && pwd)
+out=$("$bench" "$src/data/openai_structured.sse" 0.05)
+echo "$out"
+python3 - "$out" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["events"] == 177 and r["mb_per_s"] > 0 and r["memchr_lines"] == 2 * r["events"], r
+PY
