@@ -42,17 +42,23 @@ add_executable(app app.c)
 target_link_libraries(app PRIVATE ssekit::ssekit)
 C
 want=$'greet=hello\n0.1.0 success'
+# Build the app as the library was built: same compiler, and the sanitizers
+# when the library has them (its objects need their runtime).
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+san=()
+grep -q '^SSEKIT_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && san=(-fsanitize=address,undefined)
 
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig:$tmp/prefix/lib/x86_64-linux-gnu/pkgconfig
 libdir=$(pkg-config --variable=libdir ssekit)
-cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$tmp/app/app.c" -o "$tmp/app/app-pc" \
+"$cc" "${san[@]}" -std=c11 -Wall -Wextra -Wpedantic -Werror "$tmp/app/app.c" -o "$tmp/app/app-pc" \
   $(pkg-config --cflags --libs ssekit) -Wl,-rpath,"$libdir"
 check "pkg-config build runs" '[[ $("$tmp/app/app-pc") == "$want" ]]'
-cc -std=c11 "$tmp/app/app.c" -o "$tmp/app/app-static" $(pkg-config --cflags ssekit) \
+"$cc" "${san[@]}" -std=c11 "$tmp/app/app.c" -o "$tmp/app/app-static" $(pkg-config --cflags ssekit) \
   "$libdir/libssekit.a" $(pkg-config --libs-only-l --static ssekit | sed 's/-lssekit//')
 check "static library links" '[[ $("$tmp/app/app-static") == "$want" ]]'
 
-cmake -S "$tmp/app" -B "$tmp/app/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$tmp/app" -B "$tmp/app/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" \
+  -DCMAKE_C_FLAGS="${san[*]}" >/dev/null
 cmake --build "$tmp/app/build" >/dev/null
 check "find_package build runs" '[[ $("$tmp/app/build/app") == "$want" ]]'
 check "headers installed" '[[ -f $tmp/prefix/include/ssekit/ssekit.h && -f $tmp/prefix/include/ssekit/sse_parser.h ]]'
