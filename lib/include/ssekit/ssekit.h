@@ -3,6 +3,7 @@
 #define SSEKIT_SSEKIT_H
 
 #include "alloc.h"
+#include "provider.h"
 #include "sse_parser.h"
 #include "status.h"
 #include "version.h"
