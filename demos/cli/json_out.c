@@ -25,12 +25,18 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return need + 1;
 }
 
-void json_out_string(FILE *out, const char *str, size_t n)
+void json_out_string(FILE *out, const char *s, size_t n)
+{
+    putc('"', out);
+    json_out_chars(out, s, n);
+    putc('"', out);
+}
+
+void json_out_chars(FILE *out, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0; /* bytes ready to be written verbatim */
-    putc('"', out);
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         size_t len = 1;
@@ -84,5 +90,4 @@ void json_out_string(FILE *out, const char *str, size_t n)
         i += len;
     }
     fwrite(s + n - run, 1, run, out);
-    putc('"', out);
 }

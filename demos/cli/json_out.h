@@ -12,4 +12,8 @@
  * the escape \u00XX of its value, so the output stays valid JSON. */
 void json_out_string(FILE *out, const char *s, size_t n);
 
+/* The same escaping without the surrounding quotes, so that several pieces
+ * can make up one JSON string. */
+void json_out_chars(FILE *out, const char *s, size_t n);
+
 #endif

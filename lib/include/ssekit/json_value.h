@@ -84,6 +84,23 @@ const ssekit_json *ssekit_json_find(const ssekit_json *obj, const char *key, siz
  * "~0" and "~1" unescaped), or NULL when it does not exist (yet). */
 const ssekit_json *ssekit_json_get(const ssekit_json *root, const char *pointer);
 
+/* ---- serialising ---------------------------------------------------------- */
+
+/* A sink for serialised JSON: receives `len` bytes (not NUL-terminated, valid
+ * only during the call). Return 0 to continue, non-zero to stop. */
+typedef int (*ssekit_json_write_fn)(void *ctx, const char *data, size_t len);
+
+/* Writes `v` (any node, e.g. a subtree) as compact JSON through `out`:
+ * members in document order (repeated keys repeated), strings escaped (only
+ * '"', '\\' and control characters; UTF-8 written as is), numbers exactly as
+ * written. A partial node is written as it is now: an open string with the
+ * text so far, open containers closed. A NULL node writes `null`. `out` may
+ * be called many times (output is buffered in chunks of a few hundred bytes).
+ * Returns 0 (SSEKIT_OK), or SSEKIT_E_STOPPED (-1) when `out` returned
+ * non-zero, or SSEKIT_E_INVALID (-3) when `out` is NULL. Recursion depth is
+ * the tree's depth (bounded by the builder's depth limit). */
+int ssekit_json_write(const ssekit_json *v, ssekit_json_write_fn out, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,11 @@
 #define SSEKIT_SSEKIT_H
 
 #include "alloc.h"
+#include "json_value.h"
+#include "partial_json.h"
 #include "provider.h"
+#include "result.h"
+#include "schema.h"
 #include "sse_parser.h"
 #include "status.h"
 #include "version.h"
