@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs ssekit's benchmarks with their peers in the same run, so that the
 # figures are ratios on the same (noisy) machine.
-# usage: tests/bench/run.sh [sse] [SECONDS]
-#   sse   framing: ssekit's SSE parser vs a memchr newline scan vs eventsource-parser
+# usage: tests/bench/run.sh [sse|partial|all] [SECONDS]
+#   sse      framing: ssekit's SSE parser vs a memchr newline scan vs eventsource-parser
+#   partial  SSE -> decoder -> partial JSON tree after every delta, at 200, 400 and
+#            2000 entities, vs partial-json and the AI SDK's parsePartialJson
 # env: SSEKIT_BENCH_DIR (default build-bench), SSEKIT_SHARED (default ../shared)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,5 +44,39 @@ print(json.dumps({"summary": "sse framing",
                   "eventsource_parser_mb_per_s": p["mb_per_s"],
                   "ssekit_over_eventsource_parser": round(o["mb_per_s"] / p["mb_per_s"], 1),
                   "same_event_count": o["events"] == p["events"]}))
+PY
+fi
+
+if [[ $what == partial || $what == all ]]; then
+  build_bench bench_pipeline
+  declare -A ours peer_pj peer_ai
+  for n in 200 400 2000; do
+    s=$(stream $n)
+    ours[$n]=$("$build/tests/bench/bench_pipeline" "$s" "$seconds")
+    echo "${ours[$n]}"
+  done
+  for n in 200 400; do
+    s=$(stream $n)
+    peer_pj[$n]=$("$shared/bench/run-peers.sh" "$build/peers" "$s" partial-json)
+    echo "${peer_pj[$n]}"
+    peer_ai[$n]=$("$shared/bench/run-peers.sh" "$build/peers" "$s" ai)
+    echo "${peer_ai[$n]}"
+  done
+  python3 - "${ours[200]}" "${ours[400]}" "${ours[2000]}" "${peer_pj[200]}" "${peer_pj[400]}" \
+    "${peer_ai[200]}" "${peer_ai[400]}" <<'PY'
+import json, sys
+o200, o400, o2000, pj200, pj400, ai200, ai400 = map(json.loads, sys.argv[1:])
+print(json.dumps({"summary": "partial pipeline",
+  "ssekit_mb_per_s": {"200": o200["mb_per_s"], "400": o400["mb_per_s"], "2000": o2000["mb_per_s"]},
+  "event_p50_us": o2000["event_p50_us"], "event_p99_us": o2000["event_p99_us"],
+  "yajl_envelopes_mb_per_s": o2000["yajl_envelopes_mb_per_s"],
+  "time_400_over_200": round(o400["seconds"] / o200["seconds"], 2),
+  "time_2000_over_400_per_5x": round(o2000["seconds"] / o400["seconds"] / 5, 2),
+  "partial_json_time_400_over_200": round(pj400["seconds"] / pj200["seconds"], 2),
+  "ai_time_400_over_200": round(ai400["seconds"] / ai200["seconds"], 2),
+  "ssekit_over_partial_json": {"200": round(pj200["seconds"] / o200["seconds"], 1),
+                               "400": round(pj400["seconds"] / o400["seconds"], 1)},
+  "ssekit_over_ai": {"200": round(ai200["seconds"] / o200["seconds"], 1),
+                     "400": round(ai400["seconds"] / o400["seconds"], 1)}}))
 PY
 fi
