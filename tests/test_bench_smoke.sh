@@ -13,3 +13,10 @@ import json, sys
 r = json.loads(sys.argv[1])
 assert r["events"] == 177 and r["mb_per_s"] > 0 and r["memchr_lines"] == 2 * r["events"], r
 PY
+out=$("$build/tests/bench/bench_pipeline" "$src/data/openai_structured.sse" 0.05)
+echo "$out"
+python3 - "$out" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["valid"] is True and r["deltas"] == 174 and r["mb_per_s"] > 0 and r["event_p99_us"] > 0, r
+PY
