@@ -7,7 +7,7 @@
 #          the JavaScript peers and clients)
 set -euo pipefail
 group=${1:-build}
-pkgs=(build-essential cmake pkg-config libyajl-dev)
+pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev)
 if [[ $group == test ]]; then
   pkgs+=(clang libclang-rt-14-dev python3 nodejs npm)
 fi
