@@ -62,8 +62,11 @@ struct ssekit_sse_parser {
     size_t event_size;
     int event_discard; /* the current event is dropped up to the next blank line */
 
-    sk_buf id;  /* the last event ID, NUL-terminated */
-    sk_buf fix; /* scratch for a line whose UTF-8 needed repair */
+    sk_buf id;      /* the last event ID buffer (set by `id` lines) */
+    sk_buf last_id; /* the last event ID string: the buffer as of the last
+                       blank line, what a reconnect sends */
+    int id_dirty;   /* the buffer changed since it was last committed */
+    sk_buf fix;     /* scratch for a line whose UTF-8 needed repair */
 };
 
 /* ---- scanning ---------------------------------------------------------- */
@@ -162,8 +165,39 @@ static const char *field_ptr(const field *f, size_t *len)
 
 /* ---- fields ------------------------------------------------------------ */
 
+/* WHATWG: every blank line first sets the event source's last event ID
+ * string from the buffer, whether or not an event is dispatched; an `id`
+ * line of an event cut off by the end of the stream never reaches it. */
+static void commit_id(ssekit_sse_parser *p)
+{
+    if (!p->id_dirty)
+        return;
+    if (sk_buf_reserve(&p->af, &p->last_id, p->id.len)) {
+        report(p, SSEKIT_E_NOMEM, p->offset, 0);
+        return;
+    }
+    if (p->id.len)
+        memcpy(p->last_id.p, p->id.p, p->id.len);
+    p->last_id.len = p->id.len;
+    p->last_id.p[p->last_id.len] = '\0';
+    p->id_dirty = 0;
+}
+
+/* Puts the buffer back to the committed string (a new connection, or the
+ * end of the stream, drops the id of an unfinished event). */
+static void rollback_id(ssekit_sse_parser *p)
+{
+    if (!p->id_dirty)
+        return;
+    p->id.len = 0;
+    if (!sk_buf_append(&p->af, &p->id, p->last_id.p, p->last_id.len))
+        p->id.p[p->id.len] = '\0';
+    p->id_dirty = 0;
+}
+
 static void dispatch(ssekit_sse_parser *p)
 {
+    commit_id(p);
     if (p->event_discard) {
         p->event_discard = 0;
         event_clear(p);
@@ -256,6 +290,7 @@ static void set_id(ssekit_sse_parser *p, const char *v, size_t n, uint64_t at)
     memcpy(p->id.p, v, n);
     p->id.len = n;
     p->id.p[n] = '\0';
+    p->id_dirty = 1;
 }
 
 static void set_retry(ssekit_sse_parser *p, const char *v, size_t n)
@@ -507,6 +542,7 @@ void ssekit_sse_parser_free(ssekit_sse_parser *p)
     sk_buf_free(&p->af, &p->data.own);
     sk_buf_free(&p->af, &p->type.own);
     sk_buf_free(&p->af, &p->id);
+    sk_buf_free(&p->af, &p->last_id);
     sk_buf_free(&p->af, &p->fix);
     ssekit_alloc_funcs af = p->af;
     sk_free(&af, p);
@@ -547,6 +583,7 @@ int ssekit_sse_finish(ssekit_sse_parser *p)
     p->line_high = 0;
     p->event_discard = 0;
     event_clear(p);
+    rollback_id(p);
     p->finished = 1;
     return SSEKIT_OK;
 }
@@ -574,6 +611,7 @@ int ssekit_sse_parser_reset(ssekit_sse_parser *p)
     p->line_high = 0;
     p->event_discard = 0;
     event_clear(p);
+    rollback_id(p);
     p->finished = 0;
     p->offset = 0;
     p->consumed = 0;
@@ -591,8 +629,8 @@ size_t ssekit_sse_parser_consumed(const ssekit_sse_parser *p)
 const char *ssekit_sse_parser_last_event_id(const ssekit_sse_parser *p, size_t *len)
 {
     if (len)
-        *len = p && p->id.len ? p->id.len : 0;
-    return p && p->id.len ? p->id.p : "";
+        *len = p && p->last_id.len ? p->last_id.len : 0;
+    return p && p->last_id.len ? p->last_id.p : "";
 }
 
 uint64_t ssekit_sse_parser_offset(const ssekit_sse_parser *p)

@@ -663,6 +663,32 @@ static void test_lifecycle(void)
     ssekit_sse_parser_free(NULL);
 }
 
+/* The last event ID string moves at blank lines only (WHATWG), so a
+ * reconnect never skips an event that was cut off. */
+static void test_last_event_id(void)
+{
+    sse_record r = {0};
+    ssekit_sse_parser *p = new_parser(&r, 0);
+    size_t n;
+    const char *a = "id: 1\ndata: a\n\nid: 2\ndata: cut";
+    CHECK(ssekit_sse_feed(p, a, strlen(a)) == SSEKIT_OK);
+    CHECK(!strcmp(ssekit_sse_parser_last_event_id(p, &n), "1") && n == 1);
+    CHECK(ssekit_sse_finish(p) == SSEKIT_OK);
+    CHECK(!strcmp(ssekit_sse_parser_last_event_id(p, NULL), "1"));
+    /* a new connection: the cut-off event's id is gone from the buffer too */
+    CHECK(ssekit_sse_parser_reset(p) == SSEKIT_OK);
+    CHECK(ssekit_sse_feed(p, "data: b\n\nid: 7\n\n", 16) == SSEKIT_OK);
+    CHECK(!strcmp(ssekit_sse_parser_last_event_id(p, NULL), "7")); /* id-only block */
+    CHECK(ssekit_sse_feed(p, "id\n", 3) == SSEKIT_OK);
+    CHECK(!strcmp(ssekit_sse_parser_last_event_id(p, NULL), "7"));
+    CHECK(ssekit_sse_feed(p, "\n", 1) == SSEKIT_OK); /* bare id: reset to "" */
+    CHECK(!strcmp(ssekit_sse_parser_last_event_id(p, &n), "") && n == 0);
+    finish_record(&r);
+    CHECKF(!strcmp(r.p, "E7:message1:a1:1E7:message1:b1:1"), "record %s", r.p);
+    ssekit_sse_parser_free(p);
+    free(r.p);
+}
+
 static void test_stop_consumed(void)
 {
     sse_record r = {0};
@@ -702,6 +728,7 @@ int main(void)
     test_zero_copy();
     test_lifecycle();
     test_stop_consumed();
+    test_last_event_id();
     test_raw_mode();
     return check_done("test_sse_parser");
 }

@@ -140,7 +140,7 @@ int ssekit_sse_parser_set_raw(ssekit_sse_parser *p, int raw);
 int ssekit_sse_feed(ssekit_sse_parser *p, const char *buf, size_t len);
 
 /* Ends the stream: an incomplete line or event is discarded, as WHATWG
- * requires (no callback fires). Further feeds return SSEKIT_E_STATE until
+ * requires (no callback fires), and so is an `id` it set. Further feeds return SSEKIT_E_STATE until
  * ssekit_sse_parser_reset(). Returns SSEKIT_OK, SSEKIT_E_INVALID or
  * SSEKIT_E_STATE. */
 int ssekit_sse_finish(ssekit_sse_parser *p);
@@ -155,10 +155,13 @@ int ssekit_sse_parser_reset(ssekit_sse_parser *p);
  * (equal to its `len` unless it returned SSEKIT_E_STOPPED). */
 size_t ssekit_sse_parser_consumed(const ssekit_sse_parser *p);
 
-/* The last event ID (what a reconnect sends as Last-Event-ID). Returns a
- * pointer owned by the parser, valid until the next feed/reset/free, and
- * stores its length in *len (len may be NULL). The bytes are also
- * NUL-terminated; an ID never contains NUL. */
+/* The last event ID string (what a reconnect sends as Last-Event-ID): as
+ * WHATWG defines it, the value of the last `id` field as of the most recent
+ * blank line — so an id-only block (`id: 7` then a blank line) sets it, and
+ * the `id` line of an event that was cut off before its blank line does not.
+ * Returns a pointer owned by the parser, valid until the next
+ * feed/finish/reset/free, and stores its length in *len (len may be NULL).
+ * The bytes are NUL-terminated; an ID never contains NUL. */
 const char *ssekit_sse_parser_last_event_id(const ssekit_sse_parser *p, size_t *len);
 
 /* Total bytes fed since new/reset (consumed bytes only). */
