@@ -517,6 +517,8 @@ static int ev_complete(ssekit_partial *b, ssekit_json *n)
 static int string_sync(ssekit_partial *b)
 {
     ssekit_json *n = b->str_node;
+    if (!b->open) /* the open text could not be allocated (NOMEM) */
+        return 0;
     n->u.text.p = b->open;
     n->u.text.len = b->open_len;
     if (b->open_len == b->str_notified)
@@ -585,6 +587,12 @@ static int attach(ssekit_partial *b, ssekit_json_type type, size_t raw, ssekit_j
         return nomem(b);
     memset(n, 0, sizeof *n);
     n->type = (unsigned char)type;
+    if (type == SSEKIT_JSON_STRING) {
+        n->u.text.p = "";
+    } else if (type == SSEKIT_JSON_NUMBER) {
+        n->u.text.p = b->numq[b->numq_head].p;
+        n->u.text.len = b->numq[b->numq_head].len;
+    }
     if (!b->depth) {
         b->root = n;
         b->path.len = 0;
@@ -596,16 +604,20 @@ static int attach(ssekit_partial *b, ssekit_json_type type, size_t raw, ssekit_j
             n->key = k.p;
             n->key_len = k.len;
         }
-        int rc = kids_push(b, parent, n);
-        if (rc)
-            return rc;
+        /* The path first: a node becomes visible only when nothing can fail
+         * any more, so an allocation failure never leaves a half-made node
+         * (a string without text, a number without its literal) in the tree. */
+        int rc = 0;
         if (b->want_path) {
             b->path.len = f->path_len;
             rc = parent->type == SSEKIT_JSON_OBJECT ? path_key(b, n->key, n->key_len)
-                                                    : path_index(b, parent->u.kids.count - 1);
+                                                    : path_index(b, parent->u.kids.count);
             if (rc)
                 return rc;
         }
+        rc = kids_push(b, parent, n);
+        if (rc)
+            return rc;
     }
     *out = n;
     return 0;

@@ -33,6 +33,7 @@ struct ssekit_result {
     sk_buf thinking, refusal, finish_reason;
     ssekit_usage usage;
     int done, finished, finish_status, stopped, busy, nomem;
+    int provider_error; /* any provider error, not only the first error */
     /* first error */
     ssekit_result_error err;
     sk_buf err_type, err_message, err_raw;
@@ -42,6 +43,8 @@ struct ssekit_result {
     const ssekit_output *checked; /* the output the checker follows */
     ssekit_schema_message viol[MAX_VIOLATIONS];
     size_t n_viol;
+    int final_pass; /* finish's check: viol[0..n_final) are in final order */
+    size_t n_final;
 };
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -80,10 +83,14 @@ static ssekit_output *output_find(ssekit_result *r, ssekit_output_kind kind, uin
 static void record_error(ssekit_result *r, int status, const char *type, size_t type_len,
                          const char *msg, size_t msg_len, const char *raw, size_t raw_len);
 
+/* The output for a delta, created on first sight. NULL with *rc
+ * SSEKIT_E_NOMEM when it cannot be allocated, or with *rc SSEKIT_OK when the
+ * output limit drops it (an error is recorded; the feed itself is fine). */
 static ssekit_output *output_get(ssekit_result *r, ssekit_output_kind kind, uint32_t index,
-                                 uint32_t tool_index)
+                                 uint32_t tool_index, int *rc)
 {
     ssekit_output *o = output_find(r, kind, index, tool_index);
+    *rc = SSEKIT_OK;
     if (o)
         return o;
     if (r->n_out >= r->max_outputs) {
@@ -91,6 +98,7 @@ static ssekit_output *output_get(ssekit_result *r, ssekit_output_kind kind, uint
         record_error(r, SSEKIT_E_TOO_LARGE, "", 0, m, sizeof m - 1, "", 0);
         return NULL;
     }
+    *rc = SSEKIT_E_NOMEM;
     if (r->n_out == r->cap_out) {
         size_t cap = r->cap_out ? r->cap_out * 2 : 4;
         ssekit_output **p = sk_realloc(&r->af, r->out, cap * sizeof *p);
@@ -126,6 +134,7 @@ static ssekit_output *output_get(ssekit_result *r, ssekit_output_kind kind, uint
         return NULL;
     }
     r->out[r->n_out++] = o;
+    *rc = SSEKIT_OK;
     return o;
 }
 
@@ -174,14 +183,15 @@ static int output_append(ssekit_result *r, ssekit_output *o, const char *s, size
     if (o->blank == before) {
         while (o->blank < o->text.len && strchr(" \t\r\n", o->text.p[o->blank]))
             o->blank++;
-        if (o->blank < o->text.len && o->kind == SSEKIT_OUTPUT_TEXT &&
-            o->text.p[o->blank] != '{' && o->text.p[o->blank] != '[') {
-            /* prose: let the builder say precisely why it is not JSON */
-            ssekit_partial_feed(o->builder, o->text.p, o->text.len);
+        if (o->blank < o->text.len && o->kind == SSEKIT_OUTPUT_TEXT && o->text.p[o->blank] != '{' &&
+            o->text.p[o->blank] != '[') {
+            /* prose: let the builder say precisely why it is not JSON (the
+             * blank text before this fragment was fed to it already) */
+            int rc = ssekit_partial_feed(o->builder, s, n);
             o->json_status = ssekit_partial_last_error(o->builder)->status;
-            if (o->json_status == SSEKIT_OK)
+            if (o->json_status == SSEKIT_OK || o->json_status == SSEKIT_E_STOPPED)
                 o->json_status = SSEKIT_E_JSON;
-            return 0;
+            return rc == SSEKIT_E_STOPPED ? rc : 0;
         }
     }
     int rc = ssekit_partial_feed(o->builder, s, n);
@@ -213,15 +223,58 @@ static void record_error(ssekit_result *r, int status, const char *type, size_t 
     r->err.raw_len = r->err_raw.len;
 }
 
+/* Whether `kept` (a field of ssekit_schema_message, `cap` bytes) holds `s`
+ * as it would be kept: a long path is stored truncated. */
+static int kept_equal(const char *kept, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > cap - 1)
+        n = cap - 1;
+    return strlen(kept) == n && !memcmp(kept, s, n);
+}
+
+static int same_violation(const ssekit_schema_message *m, const ssekit_schema_violation *v)
+{
+    return kept_equal(m->path, sizeof m->path, v->path) &&
+           kept_equal(m->keyword, sizeof m->keyword, v->keyword);
+}
+
+/* The checker repeats a violation on every later call, and finish checks
+ * again: keep each (path, keyword) once and report it to the user once.
+ * During finish's check viol[0..n_final) are placed in the final order; a
+ * violation the stream already reported moves into place silently. */
 static int on_violation(void *user, const ssekit_schema_violation *v)
 {
     ssekit_result *r = user;
-    for (size_t i = 0; i < r->n_viol; i++)
-        if (!strcmp(r->viol[i].path, v->path) && !strcmp(r->viol[i].keyword, v->keyword))
+    size_t placed = r->final_pass ? r->n_final : r->n_viol;
+    for (size_t i = 0; i < placed; i++)
+        if (same_violation(&r->viol[i], v))
             return 0;
-    if (r->n_viol == MAX_VIOLATIONS)
-        return 0;
-    ssekit_schema_message *m = &r->viol[r->n_viol++];
+    if (r->final_pass) {
+        for (size_t i = placed; i < r->n_viol; i++) {
+            if (same_violation(&r->viol[i], v)) {
+                ssekit_schema_message t = r->viol[i];
+                r->viol[i] = r->viol[placed];
+                r->viol[placed] = t;
+                r->n_final++;
+                return 0;
+            }
+        }
+        if (placed == MAX_VIOLATIONS)
+            return 0;
+        /* room at `placed`: an unplaced one moves to the end (or is
+         * dropped when the list is full) */
+        if (placed < r->n_viol)
+            r->viol[r->n_viol < MAX_VIOLATIONS ? r->n_viol : MAX_VIOLATIONS - 1] = r->viol[placed];
+        if (r->n_viol < MAX_VIOLATIONS)
+            r->n_viol++;
+        r->n_final++;
+    } else {
+        if (r->n_viol == MAX_VIOLATIONS)
+            return 0;
+        r->n_viol++;
+    }
+    ssekit_schema_message *m = &r->viol[placed];
     snprintf(m->path, sizeof m->path, "%s", v->path);
     snprintf(m->keyword, sizeof m->keyword, "%s", v->keyword);
     snprintf(m->message, sizeof m->message, "%s", v->message);
@@ -265,15 +318,14 @@ static int on_delta(void *user, const ssekit_delta *d)
         r->stopped = 1;
     switch (d->kind) {
     case SSEKIT_DELTA_TEXT:
-        o = output_get(r, SSEKIT_OUTPUT_TEXT, d->index, 0);
-        rc = o ? output_append(r, o, d->text, d->text_len) : SSEKIT_E_NOMEM;
+        o = output_get(r, SSEKIT_OUTPUT_TEXT, d->index, 0, &rc);
+        if (o)
+            rc = output_append(r, o, d->text, d->text_len);
         break;
     case SSEKIT_DELTA_TOOL_CALL:
-        o = output_get(r, SSEKIT_OUTPUT_TOOL_CALL, d->index, d->tool_index);
-        if (!o) {
-            rc = SSEKIT_E_NOMEM;
+        o = output_get(r, SSEKIT_OUTPUT_TOOL_CALL, d->index, d->tool_index, &rc);
+        if (!o)
             break;
-        }
         if (d->id_len && !o->id.len && set_string(r, &o->id, d->id, d->id_len))
             rc = SSEKIT_E_NOMEM;
         if (d->name_len && !o->name.len && set_string(r, &o->name, d->name, d->name_len))
@@ -294,6 +346,8 @@ static int on_delta(void *user, const ssekit_delta *d)
         rc = set_string(r, &r->finish_reason, d->text, d->text_len) ? SSEKIT_E_NOMEM : 0;
         break;
     case SSEKIT_DELTA_ERROR:
+        if (d->code == SSEKIT_E_PROVIDER)
+            r->provider_error = 1;
         record_error(r, d->code, d->type, d->type_len, d->text, d->text_len, d->raw, d->raw_len);
         break;
     case SSEKIT_DELTA_DONE:
@@ -404,15 +458,18 @@ int ssekit_result_finish(ssekit_result *r)
     r->finished = 1;
     const ssekit_output *m = ssekit_result_main(r);
     int rc = SSEKIT_OK;
-    if (r->err.status == SSEKIT_E_PROVIDER)
+    if (r->provider_error)
         rc = SSEKIT_E_PROVIDER;
     else if (!m || m->text.len == m->blank)
         rc = r->err.status ? r->err.status : SSEKIT_E_JSON;
     else if (m->json_status != SSEKIT_OK)
         rc = m->json_status;
     if (rc == SSEKIT_OK && r->schema) {
-        r->n_viol = 0; /* the final check reports everything, in order */
+        r->final_pass = 1; /* the final check lists everything, in order */
+        r->n_final = 0;
         check_schema(r, 0);
+        r->final_pass = 0;
+        r->n_viol = r->n_final;
         if (r->n_viol)
             rc = SSEKIT_E_SCHEMA;
     }
@@ -508,13 +565,23 @@ const ssekit_output *ssekit_result_main(const ssekit_result *r)
 {
     if (!r)
         return NULL;
-    for (size_t i = 0; i < r->n_out; i++)
-        if (r->out[i]->kind == SSEKIT_OUTPUT_TEXT && r->out[i]->text.len > r->out[i]->blank)
-            return r->out[i];
-    for (size_t i = 0; i < r->n_out; i++)
-        if (r->out[i]->kind == SSEKIT_OUTPUT_TOOL_CALL)
-            return r->out[i];
-    return NULL;
+    const ssekit_output *tool = NULL, *prose = NULL;
+    for (size_t i = 0; i < r->n_out; i++) {
+        const ssekit_output *o = r->out[i];
+        if (o->kind == SSEKIT_OUTPUT_TOOL_CALL) {
+            if (!tool)
+                tool = o;
+        } else if (o->text.len > o->blank) {
+            char c = o->text.p[o->blank];
+            if (c == '{' || c == '[')
+                return o; /* a JSON answer */
+            if (!prose)
+                prose = o;
+        }
+    }
+    /* "Let me record that." before a forced tool call is commentary: the
+     * tool call is the structured answer. */
+    return tool ? tool : prose;
 }
 
 const ssekit_json *ssekit_result_value(const ssekit_result *r)
@@ -557,7 +624,7 @@ const char *ssekit_result_refusal(const ssekit_result *r, size_t *len)
     return buf_text(r ? &r->refusal : &empty, len);
 }
 
-const ssekit_result_error *ssekit_result_last_error(const ssekit_result *r)
+const ssekit_result_error *ssekit_result_first_error(const ssekit_result *r)
 {
     return r ? &r->err : NULL;
 }

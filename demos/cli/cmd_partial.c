@@ -134,7 +134,7 @@ static void put_errors(const ssekit_result *r, int status)
     const char *sep = "";
     fputs(", \"errors\": [", stdout);
     const ssekit_output *m = ssekit_result_main(r);
-    const ssekit_result_error *e = ssekit_result_last_error(r);
+    const ssekit_result_error *e = ssekit_result_first_error(r);
     if (e->status != SSEKIT_OK) {
         printf("{\"code\": \"%s\"", ssekit_status_name(e->status));
         put_key_string("message", e->message, strlen(e->message));
@@ -224,7 +224,7 @@ static void put_done(const ssekit_result *r, int status)
     else
         fputs(", \"finish_reason\": null", stdout);
     put_usage(ssekit_result_usage(r));
-    const ssekit_result_error *e = ssekit_result_last_error(r);
+    const ssekit_result_error *e = ssekit_result_first_error(r);
     if (e->status == SSEKIT_E_PROVIDER) {
         fputs(", \"error\": {\"type\": ", stdout);
         json_out_string(stdout, e->type, strlen(e->type));

@@ -18,9 +18,12 @@
  *
  * Outputs: each text output (OpenAI choice, Anthropic text block, Responses
  * output item) and each tool call is one ssekit_output, in order of first
- * appearance. The "main" output — what ssekit_result_value() returns — is the
- * first text output with non-blank text, else the first tool call (Anthropic
- * structured output is a forced tool call).
+ * appearance. The "main" output — what ssekit_result_value() returns — is
+ * the first text output whose text starts (after blanks) with '{' or '[';
+ * else the first tool call (Anthropic structured output is a forced tool
+ * call, often after a sentence of commentary); else the first text output
+ * with non-blank text (prose: its JSON status is SSEKIT_E_JSON). It can
+ * change while the stream goes on, e.g. from prose to a tool call.
  *
  * Threads: one thread at a time per result; results are independent.
  */
@@ -103,7 +106,7 @@ int ssekit_result_set_max_text(ssekit_result *r, size_t bytes);
 /* Feeds raw stream bytes (split anywhere): an SSE parser owned by the result
  * frames them (its limits are the defaults of sse_parser.h). Returns
  * SSEKIT_OK, SSEKIT_E_STOPPED, SSEKIT_E_NOMEM (the result could not keep
- * up: something was lost, see ssekit_result_last_error()), SSEKIT_E_STATE (after
+ * up: something was lost, see ssekit_result_first_error()), SSEKIT_E_STATE (after
  * finish, or from a callback) or SSEKIT_E_INVALID. Malformed envelopes and
  * SSE limit errors do not fail the feed: they are recorded as errors. */
 int ssekit_result_feed(ssekit_result *r, const char *bytes, size_t len);
@@ -150,7 +153,7 @@ typedef struct ssekit_result_error {
     size_t raw_len;
     size_t count; /* how many errors the stream had in all */
 } ssekit_result_error;
-const ssekit_result_error *ssekit_result_last_error(const ssekit_result *r);
+const ssekit_result_error *ssekit_result_first_error(const ssekit_result *r);
 
 /* Schema violations found so far (certain ones during the stream, all of
  * them after finish); each has path, keyword and message. */
