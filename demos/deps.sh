@@ -9,7 +9,7 @@ set -euo pipefail
 group=${1:-build}
 pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev)
 if [[ $group == test ]]; then
-  pkgs+=(clang libclang-rt-14-dev python3 nodejs npm)
+  pkgs+=(clang clang-format libclang-rt-14-dev python3 nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

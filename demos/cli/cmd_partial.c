@@ -239,15 +239,16 @@ static void put_done(const ssekit_result *r, int status)
 
 static void help(FILE *f)
 {
-    fputs("usage: ssekit partial [--provider openai|anthropic|responses|raw] [--schema FILE]\n"
-          "                      [--snapshots] [--patches] [--chunk N] [FILE|-]\n"
-          "Decodes a provider's SSE stream and prints the structured result while it grows:\n"
-          "{\"complete\": PATH, \"value\": V} per completed value, {\"snapshot\": V} after each\n"
-          "delta (--snapshots), {\"patch\": P} per patch (--patches), {\"violation\": ...} per\n"
-          "certain schema violation, and a final {\"done\": true, \"value\", \"valid\", \"errors\",\n"
-          "\"text\", \"tool_calls\", \"finish_reason\", \"usage\", ...}.\n"
-          "Exit status: 0 valid, 1 malformed JSON / schema failure / provider error, 2 usage.\n",
-          f);
+    fputs(
+        "usage: ssekit partial [--provider openai|anthropic|responses|raw] [--schema FILE]\n"
+        "                      [--snapshots] [--patches] [--chunk N] [FILE|-]\n"
+        "Decodes a provider's SSE stream and prints the structured result while it grows:\n"
+        "{\"complete\": PATH, \"value\": V} per completed value, {\"snapshot\": V} after each\n"
+        "delta (--snapshots), {\"patch\": P} per patch (--patches), {\"violation\": ...} per\n"
+        "certain schema violation, and a final {\"done\": true, \"value\", \"valid\", \"errors\",\n"
+        "\"text\", \"tool_calls\", \"finish_reason\", \"usage\", ...}.\n"
+        "Exit status: 0 valid, 1 malformed JSON / schema failure / provider error, 2 usage.\n",
+        f);
 }
 
 static char *slurp(const char *path, size_t *len)

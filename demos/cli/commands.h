@@ -5,6 +5,7 @@
 #define SSEKIT_CLI_COMMANDS_H
 
 int cmd_events(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_partial(int argc, char **argv);
 
 /* Parses a non-negative size with an optional k/M/G suffix (powers of 1024).

@@ -14,6 +14,7 @@ static const struct command {
     const char *help;
 } commands[] = {
     {"events", cmd_events, "parse an SSE stream and print its events as JSON lines"},
+    {"replay", cmd_replay, "serve recorded LLM streams over HTTP, with fault injection"},
     {"partial", cmd_partial, "decode a provider stream into its structured result, as it grows"},
 };
 

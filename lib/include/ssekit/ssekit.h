@@ -3,13 +3,16 @@
 #define SSEKIT_SSEKIT_H
 
 #include "alloc.h"
+#include "client.h"
 #include "json_value.h"
 #include "partial_json.h"
 #include "provider.h"
 #include "result.h"
+#include "retry.h"
 #include "schema.h"
 #include "sse_parser.h"
 #include "status.h"
+#include "stream.h"
 #include "version.h"
 
 #endif

@@ -1,0 +1,110 @@
+/* Private: the structs behind ssekit_client and ssekit_stream, shared by
+ * client.c (the multi handle and the loop) and stream.c (one transfer, its
+ * parser, its event queue and its retry decisions). */
+#ifndef SSEKIT_CLIENT_INTERNAL_H
+#define SSEKIT_CLIENT_INTERNAL_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "buffer.h"
+#include "ssekit/client.h"
+#include "ssekit/result.h"
+#include "ssekit/sse_parser.h"
+
+/* A queued event: one allocation holding the links, the event and its
+ * strings (right after the struct). */
+typedef struct sk_qevent {
+    struct sk_qevent *s_next;          /* the stream's queue */
+    struct sk_qevent *c_prev, *c_next; /* the client's production order */
+    size_t size;
+    ssekit_event ev;
+} sk_qevent;
+
+typedef enum sk_state {
+    SK_WAITING, /* a request is due at wake_ms (first, retry, reconnect) */
+    SK_ACTIVE,  /* a transfer is on the multi handle */
+    SK_ENDED    /* DONE or ERROR was produced */
+} sk_state;
+
+struct ssekit_stream {
+    ssekit_client *client;
+    struct ssekit_stream *prev, *next; /* the client's streams */
+
+    /* the request, copied */
+    char *method, *url, *body, *initial_id;
+    size_t body_len;
+    char **headers;
+    size_t header_count;
+    int decode;
+    ssekit_provider provider;
+    const ssekit_schema *schema;
+    int reconnect;
+    uint64_t reconnect_ms;
+    unsigned max_reconnects;
+    ssekit_retry_policy retry;
+    long connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, total_timeout_ms;
+    unsigned max_queue;
+    size_t max_queue_bytes;
+    unsigned filter;
+    ssekit_event_cb callback;
+    void *user;
+
+    /* the transfer */
+    sk_state state;
+    CURL *easy;
+    struct curl_slist *slist;
+    ssekit_sse_parser *parser;
+    ssekit_result *result;
+    uint64_t t_open, t_attempt, t_last_byte, wake_ms;
+    int got_headers, streaming, got_byte, paused;
+    int http_status;
+    int has_retry_after;
+    uint64_t retry_after_ms;
+    sk_buf ctype, errbody, scratch;
+    unsigned requests, retries, reconnects, reconnects_in_row;
+    uint64_t attempt_events;  /* SSE events delivered by this request */
+    uint64_t server_retry_ms; /* the stream's `retry` field, 0: none */
+    sk_buf last_id;           /* ID of the last dispatched event */
+    int has_last_id;
+    int fatal; /* an allocation failed while feeding */
+
+    /* duplicate suppression after a reconnect: a ring of ID hashes */
+    uint64_t seen[SSEKIT_STREAM_SEEN_IDS];
+    size_t seen_n, seen_pos;
+    uint64_t prev_id;
+    int prev_id_set;
+
+    /* the event queue */
+    sk_qevent *q_head, *q_tail, *current;
+    size_t q_len, q_bytes;
+};
+
+struct ssekit_client {
+    ssekit_alloc_funcs a;
+    CURLM *multi;
+    ssekit_stream *streams;
+    sk_qevent *o_head, *o_tail; /* queued events of every stream, in order */
+    size_t active;              /* streams not ended */
+    size_t cb_queued;           /* queued events of callback streams */
+    int in_callback;
+    uint64_t rng;
+};
+
+/* Monotonic milliseconds. */
+uint64_t sk_now_ms(void);
+
+/* stream.c */
+void sk_stream_start(ssekit_stream *s, uint64_t now);
+void sk_stream_transfer_done(ssekit_stream *s, CURLcode code);
+/* Fires s's due timers; returns the ms until its next timer, or -1. */
+long sk_stream_timers(ssekit_stream *s, uint64_t now);
+/* Unlinks the head of s's queue (the caller owns it) and resumes a paused
+ * transfer once the queue has drained to half. */
+sk_qevent *sk_stream_pop(ssekit_stream *s);
+void sk_stream_destroy(ssekit_stream *s, int unlink);
+
+/* client.c: one turn of the loop, waiting at most wait_ms (<0: no limit). */
+int sk_client_step(ssekit_client *c, long wait_ms);
+
+#endif

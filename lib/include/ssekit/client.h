@@ -1,0 +1,121 @@
+/* ssekit — the streaming client: many ssekit_streams (stream.h) over one
+ * libcurl multi handle, in the caller's thread.
+ *
+ * Three ways to drive it, all first class:
+ *
+ * 1. Pull: ssekit_stream_next(s, &ev, timeout) for one stream, or
+ *    ssekit_client_next(c, &ev, timeout) for the next event of any stream
+ *    (in the order events were produced, like `as_completed`).
+ * 2. Callbacks: streams opened with a `callback` get their events from inside
+ *    ssekit_client_run() / ssekit_client_perform() (and from next() calls,
+ *    which drive every stream).
+ * 3. A foreign event loop: watch the descriptors of ssekit_client_fdset() for
+ *    at most ssekit_client_timeout() milliseconds, then call
+ *    ssekit_client_perform(); repeat. perform() never blocks.
+ *
+ *     curl_global_init(CURL_GLOBAL_DEFAULT);       // once, at program start
+ *     ssekit_client *c = ssekit_client_new(NULL);
+ *     ssekit_stream *a, *b;
+ *     ssekit_stream_open(c, &req_a, &a);
+ *     ssekit_stream_open(c, &req_b, &b);
+ *     const ssekit_event *ev;
+ *     while (ssekit_client_next(c, &ev, 5000) > 0)
+ *         handle(ev->stream, ev);
+ *     ssekit_client_free(c);                        // frees a and b too
+ *     curl_global_cleanup();                        // once, at exit
+ *
+ * libcurl global state: the application calls curl_global_init() once before
+ * creating the first client (and before starting threads) and
+ * curl_global_cleanup() once after freeing the last one; ssekit never calls
+ * them, because they are not thread-safe in every libcurl build.
+ *
+ * Backpressure: each stream queues its events as owned copies, at most
+ * `max_queue` events / `max_queue_bytes` bytes (ssekit_request), plus the
+ * events decoded from one network read (libcurl hands over at most
+ * CURLOPT_BUFFERSIZE, 16 KiB, at a time). Beyond that the transfer is paused
+ * (the socket is not read, TCP flow control slows the server) until the
+ * consumer has taken half of the queue. Idle and first-byte deadlines do not
+ * run while a stream is paused.
+ *
+ * Threads: a client and its streams are used from one thread at a time (no
+ * locks inside); different clients are independent and may run in different
+ * threads.
+ */
+#ifndef SSEKIT_CLIENT_H
+#define SSEKIT_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/select.h>
+
+#include "alloc.h"
+#include "status.h"
+#include "stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Creates a client with its own libcurl multi handle. `alloc` (NULL: libc's)
+ * is copied and used for everything ssekit allocates (libcurl allocates
+ * through its own functions). Returns NULL when memory runs out or libcurl
+ * cannot make a multi handle. Free with ssekit_client_free(). */
+ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc);
+
+/* Frees the client, every stream still on it (their transfers are aborted
+ * without events) and the multi handle. NULL is a no-op. Must not be called
+ * from a callback. */
+void ssekit_client_free(ssekit_client *c);
+
+/* Returns the next event of any stream without a callback, in production
+ * order, driving the client for at most `timeout_ms` (0: do not wait;
+ * negative: no limit). Returns 1 with *event set (same lifetime as for
+ * ssekit_stream_next(): owned by its stream, ev->stream), 0 on timeout,
+ * SSEKIT_E_STATE when no stream without a callback can produce an event any
+ * more (all ended and drained, or none), SSEKIT_E_INVALID, or SSEKIT_E_IO
+ * when the multi handle fails. */
+int ssekit_client_next(ssekit_client *c, const ssekit_event **event, long timeout_ms);
+
+/* Drives every stream for up to `timeout_ms` (negative: no limit), invoking
+ * callbacks, and returns early once no stream is running or waiting for a
+ * retry. Events of streams without a callback are queued for next().
+ * Returns SSEKIT_OK, SSEKIT_E_STATE (called from a callback),
+ * SSEKIT_E_INVALID or SSEKIT_E_IO. */
+int ssekit_client_run(ssekit_client *c, long timeout_ms);
+
+/* One non-blocking step for a foreign event loop: lets libcurl read and
+ * write what is ready, fires due timers (retries, reconnects, deadlines) and
+ * invokes callbacks. Stores in *active (may be NULL) the number of streams
+ * not yet ended. Returns SSEKIT_OK, SSEKIT_E_STATE (from a callback),
+ * SSEKIT_E_INVALID or SSEKIT_E_IO. */
+int ssekit_client_perform(ssekit_client *c, int *active);
+
+/* Adds the descriptors libcurl waits on to the three sets (as
+ * curl_multi_fdset() does: the sets are not cleared first) and stores the
+ * highest descriptor in *max_fd (-1 when there is none yet: then just wait
+ * for the timeout). Descriptors >= FD_SETSIZE are not reported; use
+ * ssekit_client_timeout() with a short poll in that case. Returns SSEKIT_OK,
+ * SSEKIT_E_INVALID or SSEKIT_E_IO. */
+int ssekit_client_fdset(ssekit_client *c, fd_set *read_fds, fd_set *write_fds, fd_set *exc_fds,
+                        int *max_fd);
+
+/* How long a foreign loop may wait before calling ssekit_client_perform()
+ * even when no descriptor is ready, in ms (0: call it now; -1: no timer,
+ * wait for a descriptor): the nearest of libcurl's timers and the retry and
+ * reconnect timers, and at most 1000 while a stream is running so that its
+ * deadlines are checked at least once a second. 0 when a callback stream has
+ * queued events. Returns SSEKIT_OK or SSEKIT_E_INVALID. */
+int ssekit_client_timeout(ssekit_client *c, long *timeout_ms);
+
+/* Cancels every stream of the client (see ssekit_stream_cancel()). Returns
+ * SSEKIT_OK or SSEKIT_E_INVALID. Allowed from a callback. */
+int ssekit_client_cancel_all(ssekit_client *c);
+
+/* The number of streams on the client that have not ended. */
+size_t ssekit_client_active(const ssekit_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
