@@ -15,6 +15,7 @@
  * without reporting ("probe" mode) and report afterwards.
  */
 #include "ssekit/schema.h"
+#include "ascii.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -1109,17 +1110,6 @@ static snode *compile_schema(cctx *cc, sdom *d)
 
 /* ---- $ref --------------------------------------------------------------- */
 
-static int hexdig(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Resolves one pending $ref: the fragment is percent-decoded into a JSON
  * Pointer, walked through the document, and its target compiled (once). */
 static int resolve_ref(cctx *cc, const pending_ref *pr)
@@ -1136,7 +1126,8 @@ static int resolve_ref(cctx *cc, const pending_ref *pr)
     for (size_t i = 1; i < rn; i++) {
         int c = (unsigned char)r[i];
         if (c == '%') {
-            int h = i + 2 < rn ? hexdig(r[i + 1]) : -1, l = i + 2 < rn ? hexdig(r[i + 2]) : -1;
+            int h = i + 2 < rn ? sk_hexval(r[i + 1]) : -1,
+                l = i + 2 < rn ? sk_hexval(r[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 sk_buf_free(CC_AF(cc), &ptr);
                 return cc_fail(cc, SSEKIT_SCHEMA_BAD_REF, "$ref: malformed percent-encoding");

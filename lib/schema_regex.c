@@ -9,6 +9,7 @@
  * and lets an open string be judged ("can anything still match?").
  */
 #include "schema_regex.h"
+#include "ascii.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -204,17 +205,6 @@ static uint32_t class_node(re_parser *ps, char_set s, int negate)
 
 /* ---- parser ------------------------------------------------------------ */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads exactly n hex digits; -1 when they are not there. */
 static long read_hex(re_parser *ps, int n)
 {
@@ -222,7 +212,7 @@ static long read_hex(re_parser *ps, int n)
     if (ps->end - ps->p < n)
         return -1;
     for (int i = 0; i < n; i++) {
-        int h = hexval(ps->p[i]);
+        int h = sk_hexval(ps->p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -238,8 +228,8 @@ static long read_unicode_escape(re_parser *ps)
         const unsigned char *q = ps->p + 1;
         long v = 0;
         int digits = 0;
-        while (q < ps->end && hexval(*q) >= 0) {
-            v = v * 16 + hexval(*q++);
+        while (q < ps->end && sk_hexval(*q) >= 0) {
+            v = v * 16 + sk_hexval(*q++);
             if (v > 0x10FFFF)
                 return -1;
             digits++;

@@ -1,6 +1,7 @@
 /* The fault list of one request. Strict on purpose: a typo in a test's fault
  * list is a 400, not a silently healthy stream. */
 #include "replay_fault.h"
+#include "ascii.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,17 +62,6 @@ static int parse_seconds(const char *v, long *ms)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Copies s[0..n) percent-decoded into out (size cap); -1 when too long. */
 static int decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -79,7 +69,8 @@ static int decode(const char *s, size_t n, char *out, size_t cap)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         int hi, lo;
-        if (c == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (hi = sk_hexval(s[i + 1])) >= 0 &&
+            (lo = sk_hexval(s[i + 2])) >= 0) {
             c = (char)(hi << 4 | lo);
             i += 2;
         }

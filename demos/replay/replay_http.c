@@ -1,6 +1,7 @@
 /* HTTP/1.1 request heads for the replay server (RFC 9112 §2-§6, the parts a
  * test server needs: request line, header fields, Content-Length). */
 #include "replay_http.h"
+#include "ascii.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -255,17 +256,6 @@ void rp_http_date(char *out, time_t t)
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int rp_percent_decode(const char *s, size_t n, int plus, sk_buf *out, const ssekit_alloc_funcs *a)
 {
     if (sk_buf_reserve(a, out, n))
@@ -273,7 +263,8 @@ int rp_percent_decode(const char *s, size_t n, int plus, sk_buf *out, const ssek
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         int hi, lo;
-        if (c == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (hi = sk_hexval(s[i + 1])) >= 0 &&
+            (lo = sk_hexval(s[i + 2])) >= 0) {
             c = (char)(hi << 4 | lo);
             i += 2;
         } else if (c == '+' && plus) {
