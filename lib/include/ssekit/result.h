@@ -126,7 +126,10 @@ int ssekit_result_finish(ssekit_result *r);
  * Pointers returned below are owned by the result; node and output pointers
  * stay valid until ssekit_result_free(); string bytes until the next feed. */
 
+/* The number of outputs so far (0 for NULL). */
 size_t ssekit_result_output_count(const ssekit_result *r);
+/* Output i in order of first appearance, or NULL when out of range. The
+ * pointer stays valid until ssekit_result_free(). */
 const ssekit_output *ssekit_result_output(const ssekit_result *r, size_t i);
 /* The main output (see above), or NULL when there is none yet. */
 const ssekit_output *ssekit_result_main(const ssekit_result *r);
@@ -153,6 +156,8 @@ typedef struct ssekit_result_error {
     size_t raw_len;
     size_t count; /* how many errors the stream had in all */
 } ssekit_result_error;
+/* The first error of the stream (see above); never NULL for a non-NULL r.
+ * Owned by the result, valid until ssekit_result_free(). */
 const ssekit_result_error *ssekit_result_first_error(const ssekit_result *r);
 
 /* Schema violations found so far (certain ones during the stream, all of
@@ -167,6 +172,7 @@ double ssekit_result_progress(const ssekit_result *r);
 
 /* ---- one output -------------------------------------------------------- */
 
+/* Whether the output is text or a tool call (TEXT for NULL). */
 ssekit_output_kind ssekit_output_kind_of(const ssekit_output *o);
 /* A stable label: "text" (output 0), "text/N", "tool_calls/T" (T = tool index). */
 const char *ssekit_output_label(const ssekit_output *o);
