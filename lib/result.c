@@ -285,18 +285,18 @@ static int on_violation(void *user, const ssekit_schema_violation *v)
 
 /* The checker only visits what changed since its last call, so checking
  * after every delta stays linear over the stream. */
-static void check_schema(ssekit_result *r, unsigned flags)
+static int check_schema(ssekit_result *r, unsigned flags)
 {
     const ssekit_output *o = ssekit_result_main(r);
     if (!r->schema || !o)
-        return;
+        return SSEKIT_OK;
     if (!flags) {
-        ssekit_schema_validate(r->schema, ssekit_output_value(o), 0, on_violation, r);
-        return;
+        int rc = ssekit_schema_validate(r->schema, ssekit_output_value(o), 0, on_violation, r);
+        return rc < 0 ? rc : SSEKIT_OK;
     }
     if (!r->checker && !(r->checker = ssekit_schema_checker_new(r->schema, &r->af))) {
         r->nomem = 1;
-        return;
+        return SSEKIT_E_NOMEM;
     }
     if (r->checked != o) {
         ssekit_schema_checker_reset(r->checker);
@@ -305,6 +305,7 @@ static void check_schema(ssekit_result *r, unsigned flags)
     if (ssekit_schema_checker_validate(r->checker, ssekit_output_value(o), flags, on_violation,
                                        r) == SSEKIT_E_NOMEM)
         r->nomem = 1;
+    return SSEKIT_OK;
 }
 
 /* ---- deltas ------------------------------------------------------------- */
@@ -467,10 +468,14 @@ int ssekit_result_finish(ssekit_result *r)
     if (rc == SSEKIT_OK && r->schema) {
         r->final_pass = 1; /* the final check lists everything, in order */
         r->n_final = 0;
-        check_schema(r, 0);
+        /* a check that could not run (no memory, over its work limit) must
+         * not pass for a valid value */
+        int vrc = check_schema(r, 0);
         r->final_pass = 0;
         r->n_viol = r->n_final;
-        if (r->n_viol)
+        if (vrc != SSEKIT_OK)
+            rc = vrc;
+        else if (r->n_viol)
             rc = SSEKIT_E_SCHEMA;
     }
     return r->finish_status = rc;

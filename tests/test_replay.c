@@ -741,7 +741,7 @@ static void test_raw(void)
     CHECKF(ev->n == 15, "%zu raw events", ev->n);
     int ids_ok = 1, multiline = 0;
     for (size_t i = 0; i < ev->n; i++) {
-        char want[16];
+        char want[24];
         snprintf(want, sizeof want, "%zu", i + 1);
         ids_ok &= !strcmp(ev->v[i].id, want);
         multiline += strchr(ev->v[i].data, '\n') != NULL;
