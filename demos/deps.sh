@@ -4,12 +4,13 @@
 #   build  compiler, cmake, pkg-config and the libraries (the default)
 #   test   build + what the test suite uses (clang with libFuzzer and the
 #          sanitizer runtimes, python3 for the stream generator, node/npm for
-#          the JavaScript peers and clients)
+#          the JavaScript peers and clients, tmux for the terminal UI test,
+#          nginx with the nchan module for the independent SSE server test)
 set -euo pipefail
 group=${1:-build}
-pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev)
+pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev libwebsockets-dev)
 if [[ $group == test ]]; then
-  pkgs+=(clang clang-format libclang-rt-14-dev python3 nodejs npm)
+  pkgs+=(clang clang-format libclang-rt-14-dev python3 nodejs npm tmux nginx libnginx-mod-nchan)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

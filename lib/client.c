@@ -1,10 +1,17 @@
 /* The client: one libcurl multi handle, the streams on it, and the loop that
  * drives them (pull, callbacks, foreign loop). Per-stream logic is in
  * stream.c. */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client_internal.h"
+
+#if defined(__linux__)
+#include <sys/epoll.h>
+#define SK_EPOLL 1
+#endif
 
 uint64_t sk_now_ms(void)
 {
@@ -12,6 +19,52 @@ uint64_t sk_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+#ifdef SK_EPOLL
+/* curl tells which sockets to watch for what; the epoll set mirrors it. */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *user, void *sockp)
+{
+    ssekit_client *c = user;
+    (void)e;
+    (void)sockp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL); /* EBADF when already closed */
+        return 0;
+    }
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT &&
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
+        return -1;
+    return 0;
+}
+
+static int on_curl_timer(CURLM *m, long ms, void *user)
+{
+    ssekit_client *c = user;
+    (void)m;
+    c->curl_due = ms < 0 ? UINT64_MAX : sk_now_ms() + (uint64_t)ms;
+    return 0;
+}
+
+static int sk_loop_init(ssekit_client *c)
+{
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->epfd < 0)
+        return -1;
+    int rc = (int)curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    rc |= (int)curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    rc |= (int)curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    rc |= (int)curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    if (rc) {
+        close(c->epfd);
+        c->epfd = -1;
+        return -1;
+    }
+    return 0;
+}
+#endif
 
 ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc)
 {
@@ -27,6 +80,15 @@ ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc)
         sk_free(&a, c);
         return NULL;
     }
+    c->epfd = -1;
+    c->curl_due = c->timers_due = UINT64_MAX;
+#ifdef SK_EPOLL
+    if (sk_loop_init(c)) {
+        curl_multi_cleanup(c->multi);
+        sk_free(&a, c);
+        return NULL;
+    }
+#endif
     /* Jitter only has to differ between clients and runs, not be secret. */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -40,21 +102,43 @@ void ssekit_client_free(ssekit_client *c)
         return;
     while (c->streams)
         sk_stream_destroy(c->streams, 1);
+    sk_policy_free(c);
     curl_multi_cleanup(c->multi);
+    if (c->epfd >= 0)
+        close(c->epfd);
     sk_free(&c->a, c);
 }
 
+void sk_client_timers_changed(ssekit_client *c)
+{
+    c->timers_dirty = 1;
+}
+
+static long ms_until(uint64_t due, uint64_t now)
+{
+    if (due == UINT64_MAX)
+        return -1;
+    return due <= now ? 0 : due - now > 1000000000u ? 1000000000L : (long)(due - now);
+}
+
 /* Fires every stream's due timers; returns the ms to the nearest timer left,
- * or -1 when there is none. */
+ * or -1 when there is none. A deadline only moves earlier through
+ * sk_client_timers_changed(), so until the earliest one is due nothing needs
+ * looking at: with a thousand streams, walking them at every network read
+ * would cost more than the reads. */
 static long fire_timers(ssekit_client *c)
 {
     uint64_t now = sk_now_ms();
+    if (!c->timers_dirty && now < c->timers_due)
+        return ms_until(c->timers_due, now);
+    c->timers_dirty = 0; /* set again by what the walk itself changes */
     long next = -1;
     for (ssekit_stream *s = c->streams; s; s = s->next) {
         long t = sk_stream_timers(s, now);
         if (t >= 0 && (next < 0 || t < next))
             next = t;
     }
+    c->timers_due = next < 0 ? UINT64_MAX : now + (uint64_t)next;
     return next;
 }
 
@@ -87,6 +171,7 @@ static int read_done(ssekit_client *c)
     while ((m = curl_multi_info_read(c->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
+        c->timers_dirty = 1; /* a retry, a reconnect or an ended stream */
         ssekit_stream *s = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
         CURLcode code = m->data.result;
@@ -108,9 +193,43 @@ static long min_wait(long a, long b)
 int sk_client_step(ssekit_client *c, long wait_ms)
 {
     int running;
+    sk_qevent *tail = c->o_tail;
     long timers = fire_timers(c);
-    if (c->cb_queued)
+    /* A timer that produced an event (e.g. a stream failed fast before its
+     * request) must not be followed by a wait: the event is due now. */
+    if (c->cb_queued || c->o_tail != tail)
         wait_ms = 0;
+#ifdef SK_EPOLL
+    if (c->epfd >= 0) {
+        long w = 0;
+        if (wait_ms != 0) {
+            w = min_wait(min_wait(wait_ms, ms_until(c->curl_due, sk_now_ms())), timers);
+            if (w < 0 || w > 1000) /* as below */
+                w = 1000;
+        }
+        struct epoll_event evs[256];
+        int n = epoll_wait(c->epfd, evs, 256, (int)w);
+        if (n < 0 && errno != EINTR)
+            return SSEKIT_E_IO;
+        for (int i = 0; i < n; i++) {
+            uint32_t e = evs[i].events;
+            int mask = (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+                       (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
+            if (curl_multi_socket_action(c->multi, evs[i].data.fd, mask, &running) != CURLM_OK)
+                return SSEKIT_E_IO;
+        }
+        if (c->curl_due <= sk_now_ms()) {
+            c->curl_due = UINT64_MAX; /* curl sets the next one in the call */
+            if (curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+                return SSEKIT_E_IO;
+        }
+        read_done(c);
+        fire_timers(c);
+        dispatch(c);
+        return SSEKIT_OK;
+    }
+#endif
     if (wait_ms != 0) {
         long curl_ms = -1;
         curl_multi_timeout(c->multi, &curl_ms);
@@ -226,22 +345,18 @@ int ssekit_client_timeout(ssekit_client *c, long *timeout_ms)
         *timeout_ms = 0;
         return SSEKIT_OK;
     }
-    long curl_ms = -1;
-    curl_multi_timeout(c->multi, &curl_ms);
-    uint64_t now = sk_now_ms();
-    long next = -1;
-    for (ssekit_stream *s = c->streams; s; s = s->next) {
-        if (s->state == SK_ENDED)
-            continue;
-        if (s->state == SK_WAITING) {
-            long t = s->wake_ms > now ? (long)(s->wake_ms - now) : 0;
-            next = min_wait(next, t);
-        }
+    /* A deadline may have moved since the last walk: let perform() walk. */
+    if (c->timers_dirty) {
+        *timeout_ms = 0;
+        return SSEKIT_OK;
     }
-    /* Deadlines of running streams are checked at least once a second. */
-    if (c->active)
-        next = min_wait(next, 1000);
-    *timeout_ms = min_wait(curl_ms, next);
+    uint64_t now = sk_now_ms();
+    long curl_ms = -1;
+    if (c->epfd >= 0)
+        curl_ms = ms_until(c->curl_due, now);
+    else
+        curl_multi_timeout(c->multi, &curl_ms);
+    *timeout_ms = min_wait(curl_ms, ms_until(c->timers_due, now));
     return SSEKIT_OK;
 }
 

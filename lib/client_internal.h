@@ -6,9 +6,13 @@
 
 #include <curl/curl.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buffer.h"
+#include "ssekit/breaker.h"
 #include "ssekit/client.h"
+#include "ssekit/metrics.h"
+#include "ssekit/ratelimit.h"
 #include "ssekit/result.h"
 #include "ssekit/sse_parser.h"
 
@@ -49,6 +53,14 @@ struct ssekit_stream {
     unsigned filter;
     ssekit_event_cb callback;
     void *user;
+    unsigned progress_per_sec, progress_max_tokens;
+
+    /* progress (stream.c): the highest percent sent, when, and the bytes of
+     * text seen (for the estimate without a schema) */
+    unsigned progress_last;
+    int progress_sent;
+    uint64_t progress_t, progress_bytes;
+    int64_t progress_tokens;
 
     /* the transfer */
     sk_state state;
@@ -78,7 +90,30 @@ struct ssekit_stream {
     /* the event queue */
     sk_qevent *q_head, *q_tail, *current;
     size_t q_len, q_bytes;
+
+    /* policy and accounting (ratelimit.c, breaker.c, metrics.c, audit.c) */
+    struct ssekit_stream *adm_next; /* the client's admission FIFO */
+    int adm_state;                  /* SK_ADM_* */
+    uint64_t seq;                   /* 1, 2, ... per client (audit records) */
+    int got_token;                  /* the first token was timed */
 };
+
+enum { SK_ADM_NONE, SK_ADM_QUEUED, SK_ADM_ADMITTED };
+
+/* Admission, breaker, metrics and audit state of a client. */
+typedef struct sk_policy {
+    ssekit_ratelimit limit;
+    int limited;
+    ssekit_stream *adm_head, *adm_tail;
+    size_t adm_len;
+    ssekit_breaker *breaker;
+    ssekit_metrics metrics;
+    FILE *audit;
+    int audit_own;
+    unsigned audit_flags;
+    uint64_t audit_errors;
+    uint64_t seq;
+} sk_policy;
 
 struct ssekit_client {
     ssekit_alloc_funcs a;
@@ -89,6 +124,17 @@ struct ssekit_client {
     size_t cb_queued;           /* queued events of callback streams */
     int in_callback;
     uint64_t rng;
+    sk_policy pol;
+
+    /* the loop (client.c): curl's multi-socket API over an epoll set, so a
+     * step costs what is ready, not what is open */
+    int epfd;          /* -1: no epoll here, curl_multi_poll() instead */
+    uint64_t curl_due; /* curl's timer, UINT64_MAX: none */
+    /* The streams' timers are walked only when the earliest deadline found
+     * by the last walk is due, or when something may have moved a deadline
+     * earlier (sk_client_timers_changed). */
+    uint64_t timers_due; /* UINT64_MAX: none */
+    int timers_dirty;
 };
 
 /* Monotonic milliseconds. */
@@ -103,6 +149,32 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now);
  * transfer once the queue has drained to half. */
 sk_qevent *sk_stream_pop(ssekit_stream *s);
 void sk_stream_destroy(ssekit_stream *s, int unlink);
+
+/* Policy hooks, called by stream.c and client.c. ratelimit.c: */
+/* A request of s is due at `now`: 0 = send it, 1 = not yet (s->wake_ms was
+ * moved), -1 = refused by the circuit breaker (the caller fails s). */
+int sk_policy_gate(ssekit_stream *s, uint64_t now);
+/* s ends or is freed: its slot or FIFO place is given back. */
+void sk_policy_release(ssekit_stream *s);
+/* breaker.c: a request of s failed (category cat) or opened a stream. */
+void sk_policy_outcome(ssekit_stream *s, ssekit_error_category cat, int ok);
+/* metrics.c: a request goes out; an event is produced; body bytes arrived;
+ * the client is freed. */
+void sk_policy_request(ssekit_stream *s);
+void sk_policy_event(ssekit_stream *s, const ssekit_event *ev);
+void sk_policy_bytes(ssekit_stream *s, size_t n);
+void sk_policy_free(ssekit_client *c);
+/* audit.c */
+void sk_audit_request(ssekit_stream *s);
+void sk_audit_event(ssekit_stream *s, const ssekit_event *ev);
+void sk_audit_close(ssekit_client *c);
+
+/* client.c: a stream's deadline may now be earlier than the client last
+ * computed (a new request, a first byte, a stream ended or scheduled a
+ * retry): the next step walks every stream's timers again. Anything that
+ * moves a stream's wake_ms or deadline earlier outside sk_stream_timers()
+ * and the transfer callbacks must call it. */
+void sk_client_timers_changed(ssekit_client *c);
 
 /* client.c: one turn of the loop, waiting at most wait_ms (<0: no limit). */
 int sk_client_step(ssekit_client *c, long wait_ms);

@@ -12,12 +12,12 @@
 
 /* --- events ------------------------------------------------------------------ */
 
-static const char *const kind_names[] = {"start", "open",  "sse",       "delta", "complete",
-                                         "usage", "retry", "reconnect", "done",  "error"};
+static const char *const kind_names[] = {"start", "open",      "sse",  "delta", "complete", "usage",
+                                         "retry", "reconnect", "done", "error", "progress"};
 
 const char *ssekit_event_kind_name(ssekit_event_kind kind)
 {
-    for (unsigned i = 0; i < 10; i++)
+    for (unsigned i = 0; i < sizeof kind_names / sizeof *kind_names; i++)
         if ((unsigned)kind == 1u << i)
             return kind_names[i];
     return NULL;
@@ -97,6 +97,7 @@ void ssekit_event_free(ssekit_event *event, const ssekit_alloc_funcs *alloc)
 static void emit(ssekit_stream *s, ssekit_event *ev)
 {
     ssekit_client *c = s->client;
+    sk_policy_event(s, ev); /* metrics, audit, breaker: every kind */
     if (!(s->filter & (unsigned)ev->kind))
         return;
     ev->stream = s;
@@ -159,9 +160,61 @@ sk_qevent *sk_stream_pop(ssekit_stream *s)
          * deliver the held bytes right inside curl_easy_pause(). */
         s->paused = 0;
         s->t_last_byte = sk_now_ms();
+        sk_client_timers_changed(c); /* its deadlines run again */
         curl_easy_pause(s->easy, CURLPAUSE_CONT);
     }
     return q;
+}
+
+/* --- progress ------------------------------------------------------------------ */
+
+/* The current estimate in percent, or -1 when there is none. */
+static int progress_estimate(const ssekit_stream *s)
+{
+    if (s->decode && s->schema && s->result) {
+        double p = ssekit_result_progress(s->result);
+        return p < 0 ? -1 : (int)(p * 100.0);
+    }
+    if (s->decode && s->progress_max_tokens) {
+        uint64_t t = s->progress_bytes / SSEKIT_STREAM_BYTES_PER_TOKEN;
+        if (s->progress_tokens > 0 && (uint64_t)s->progress_tokens > t)
+            t = (uint64_t)s->progress_tokens;
+        return t >= s->progress_max_tokens ? 100 : (int)(t * 100 / s->progress_max_tokens);
+    }
+    return -1;
+}
+
+static void progress_emit(ssekit_stream *s, unsigned pct, uint64_t now)
+{
+    if (s->progress_sent && pct <= s->progress_last)
+        return; /* monotonic, and no repeats */
+    s->progress_last = pct;
+    s->progress_sent = 1;
+    s->progress_t = now;
+    ssekit_event ev = {0};
+    ev.kind = SSEKIT_EVENT_PROGRESS;
+    ev.percent = pct;
+    emit(s, &ev);
+}
+
+/* `forced`: a value just completed, so the rate limit does not apply. */
+static void progress_tick(ssekit_stream *s, int forced)
+{
+    if (!(s->filter & SSEKIT_EVENT_PROGRESS))
+        return;
+    uint64_t now = sk_now_ms();
+    if (!forced && s->progress_sent && now - s->progress_t < 1000u / s->progress_per_sec)
+        return;
+    int p = progress_estimate(s);
+    if (p < 0)
+        return;
+    progress_emit(s, p > 99 ? 99 : (unsigned)p, now);
+}
+
+static void progress_done(ssekit_stream *s)
+{
+    if (s->filter & SSEKIT_EVENT_PROGRESS)
+        progress_emit(s, 100, sk_now_ms());
 }
 
 /* --- ending a request ---------------------------------------------------------- */
@@ -181,6 +234,8 @@ static void drop_transfer(ssekit_stream *s)
 static void end_stream(ssekit_stream *s)
 {
     drop_transfer(s);
+    sk_policy_release(s);
+    sk_client_timers_changed(s->client); /* a freed slot may start a queued stream */
     if (s->state != SK_ENDED) {
         s->state = SK_ENDED;
         s->client->active--;
@@ -218,6 +273,7 @@ static void failed_request(ssekit_stream *s, ssekit_error_category cat, int retr
     const char *body = s->errbody.len ? s->errbody.p : NULL;
     if (body)
         s->errbody.p[s->errbody.len] = 0;
+    sk_policy_outcome(s, cat, 0);
     if (!retryable || s->attempt_events || s->retries >= s->retry.max_retries ||
         ra > s->retry.max_retry_after_ms) {
         fail(s, cat, SSEKIT_E_IO, msg, body, s->errbody.len);
@@ -321,6 +377,7 @@ static void finish_decoded(ssekit_stream *s)
         fail(s, SSEKIT_ERROR_PARSE, rc, "the output is not complete JSON", text, tlen);
         return;
     }
+    progress_done(s);
     ssekit_event ev = {0};
     ev.kind = SSEKIT_EVENT_DONE;
     ev.finish_reason = ssekit_result_finish_reason(r);
@@ -345,6 +402,7 @@ static void finish_decoded(ssekit_stream *s)
 
 static void finish_raw(ssekit_stream *s)
 {
+    progress_done(s);
     ssekit_event ev = {0};
     ev.kind = SSEKIT_EVENT_DONE;
     end_stream(s);
@@ -464,6 +522,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *user)
 {
     ssekit_stream *s = user;
     size_t len = size * n;
+    sk_policy_bytes(s, len);
     if (!s->got_headers)
         headers_done(s);
     if (!s->streaming) { /* an error body: keep its start for the error event */
@@ -476,6 +535,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *user)
         s->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
     }
+    if (!s->got_byte) /* the idle deadline may come before the first-byte one */
+        sk_client_timers_changed(s->client);
     s->got_byte = 1;
     s->t_last_byte = sk_now_ms();
     int rc = ssekit_sse_feed(s->parser, p, len);
@@ -574,7 +635,11 @@ static int on_delta(void *user, const ssekit_delta *d)
         u.kind = SSEKIT_EVENT_USAGE;
         u.usage = d->usage;
         emit(s, &u);
+        s->progress_tokens = d->usage.output_tokens;
+    } else if (d->kind == SSEKIT_DELTA_TEXT || d->kind == SSEKIT_DELTA_TOOL_CALL) {
+        s->progress_bytes += d->text_len;
     }
+    progress_tick(s, 0);
     return 0;
 }
 
@@ -582,8 +647,10 @@ static int on_complete(void *user, const ssekit_output *out, const char *path, s
                        const ssekit_json *value)
 {
     ssekit_stream *s = user;
-    if (!(s->filter & SSEKIT_EVENT_COMPLETE))
+    if (!(s->filter & SSEKIT_EVENT_COMPLETE)) {
+        progress_tick(s, 1);
         return 0; /* spare the serialisation */
+    }
     s->scratch.len = 0;
     if (ssekit_json_write(value, write_json, s) != SSEKIT_OK) {
         s->fatal = SSEKIT_E_NOMEM;
@@ -597,6 +664,7 @@ static int on_complete(void *user, const ssekit_output *out, const char *path, s
     ev.data_len = s->scratch.len;
     ev.output = ssekit_output_label(out);
     emit(s, &ev);
+    progress_tick(s, 1);
     return 0;
 }
 
@@ -690,6 +758,7 @@ void sk_stream_start(ssekit_stream *s, uint64_t now)
         return;
     }
     s->state = SK_ACTIVE;
+    sk_policy_request(s);
 }
 
 long sk_stream_timers(ssekit_stream *s, uint64_t now)
@@ -702,7 +771,12 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now)
         return -1;
     }
     if (s->state == SK_WAITING) {
-        if (now >= s->wake_ms) {
+        int gate = now >= s->wake_ms ? sk_policy_gate(s, now) : 1;
+        if (gate < 0) {
+            fail(s, SSEKIT_ERROR_TRANSPORT, SSEKIT_E_IO, "circuit open", NULL, 0);
+            return -1;
+        }
+        if (gate == 0) {
             sk_stream_start(s, now);
             return s->state == SK_ENDED ? -1 : 0;
         }
@@ -802,6 +876,11 @@ static int copy_request(ssekit_stream *s, const ssekit_request *r)
     s->filter = r->filter ? r->filter & SSEKIT_EVENT_ALL : SSEKIT_EVENT_ALL;
     s->callback = r->callback;
     s->user = r->user;
+    s->progress_per_sec =
+        r->progress_per_sec ? r->progress_per_sec : SSEKIT_STREAM_DEFAULT_PROGRESS_PER_SEC;
+    if (s->progress_per_sec > 1000)
+        s->progress_per_sec = 1000;
+    s->progress_max_tokens = r->progress_max_tokens;
     return SSEKIT_OK;
 }
 
@@ -841,6 +920,7 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
     c->active++;
     s->state = SK_WAITING;
     s->t_open = s->wake_ms = sk_now_ms();
+    sk_client_timers_changed(c);
     ssekit_event ev = {0};
     ev.kind = SSEKIT_EVENT_START;
     ev.attempt = 1;
@@ -865,6 +945,7 @@ void sk_stream_destroy(ssekit_stream *s, int unlink)
     }
     s->paused = 0; /* no resume while draining */
     drop_transfer(s);
+    sk_policy_release(s);
     sk_qevent *q;
     while ((q = sk_stream_pop(s)))
         sk_free(a, q);

@@ -20,3 +20,12 @@ import json, sys
 r = json.loads(sys.argv[1])
 assert r["valid"] is True and r["deltas"] == 174 and r["mb_per_s"] > 0 and r["event_p99_us"] > 0, r
 PY
+# The many-streams client benchmark, tiny: 20 streams for half a second.
+out=$("$build/tests/bench/bench_client" 20 0.5 50)
+echo "$out"
+python3 - "$out" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["errors"] == 0 and r["idle_streams_open"] == 20 and r["events"] > 0, r
+assert r["idle_ssekit_bytes_per_stream"] > 0 and r["cpu_us_per_event"] > 0, r
+PY

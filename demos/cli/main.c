@@ -16,6 +16,9 @@ static const struct command {
     {"events", cmd_events, "parse an SSE stream and print its events as JSON lines"},
     {"replay", cmd_replay, "serve recorded LLM streams over HTTP, with fault injection"},
     {"partial", cmd_partial, "decode a provider stream into its structured result, as it grows"},
+    {"batch", cmd_batch, "run one streamed request per input line, at bounded concurrency"},
+    {"stream", cmd_stream, "stream one request (a provider or any SSE URL) as JSON event lines"},
+    {"complete", cmd_complete, "one structured completion: the validated JSON value, or the error"},
 };
 
 int parse_size(const char *s, size_t *out)

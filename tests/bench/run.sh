@@ -5,6 +5,10 @@
 #   sse      framing: ssekit's SSE parser vs a memchr newline scan vs eventsource-parser
 #   partial  SSE -> decoder -> partial JSON tree after every delta, at 200, 400 and
 #            2000 entities, vs partial-json and the AI SDK's parsePartialJson
+#   client   1000 concurrent raw SSE streams at 50 events/s each from the replay
+#            server (a child process) in one client thread: events/s, client CPU
+#            per event and per core, memory per idle stream (not part of `all`;
+#            env SSEKIT_BENCH_STREAMS, SSEKIT_BENCH_RATE)
 # env: SSEKIT_BENCH_DIR (default build-bench), SSEKIT_SHARED (default ../shared)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,4 +83,9 @@ print(json.dumps({"summary": "partial pipeline",
   "ssekit_over_ai": {"200": round(ai200["seconds"] / o200["seconds"], 1),
                      "400": round(ai400["seconds"] / o400["seconds"], 1)}}))
 PY
+fi
+
+if [[ $what == client ]]; then
+  build_bench bench_client
+  "$build/tests/bench/bench_client" "${SSEKIT_BENCH_STREAMS:-1000}" "$seconds" "${SSEKIT_BENCH_RATE:-50}"
 fi

@@ -101,10 +101,11 @@ int ssekit_client_fdset(ssekit_client *c, fd_set *read_fds, fd_set *write_fds, f
 
 /* How long a foreign loop may wait before calling ssekit_client_perform()
  * even when no descriptor is ready, in ms (0: call it now; -1: no timer,
- * wait for a descriptor): the nearest of libcurl's timers and the retry and
- * reconnect timers, and at most 1000 while a stream is running so that its
- * deadlines are checked at least once a second. 0 when a callback stream has
- * queued events. Returns SSEKIT_OK or SSEKIT_E_INVALID. */
+ * wait for a descriptor): the nearest of libcurl's timers and the streams'
+ * own (retry and reconnect times, connect / first-byte / idle / total
+ * deadlines). 0 when a callback stream has queued events, or when something
+ * changed since the last perform() that may have moved a deadline (perform()
+ * then recomputes it). Returns SSEKIT_OK or SSEKIT_E_INVALID. */
 int ssekit_client_timeout(ssekit_client *c, long *timeout_ms);
 
 /* Cancels every stream of the client (see ssekit_stream_cancel()). Returns

@@ -3,10 +3,16 @@
 #define SSEKIT_SSEKIT_H
 
 #include "alloc.h"
+#include "batch.h"
+#include "breaker.h"
 #include "client.h"
+#include "complete.h"
 #include "json_value.h"
+#include "metrics.h"
 #include "partial_json.h"
 #include "provider.h"
+#include "ratelimit.h"
+#include "request.h"
 #include "result.h"
 #include "retry.h"
 #include "schema.h"

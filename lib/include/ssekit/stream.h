@@ -8,7 +8,8 @@
  * partial-JSON result (result.h). Everything that happens becomes an
  * ssekit_event, in this order for a successful stream:
  *
- *     START, [RETRY ...], OPEN, (SSE | DELTA | COMPLETE | USAGE)*, DONE
+ *     START, [RETRY ...], OPEN, (SSE | DELTA | COMPLETE | USAGE | PROGRESS)*,
+ *     [PROGRESS 100], DONE
  *
  * and a stream ends with exactly one DONE or ERROR. A raw SSE stream with
  * `reconnect` set adds RECONNECT events (WHATWG: the server's `retry` time,
@@ -56,10 +57,11 @@ typedef enum ssekit_event_kind {
     SSEKIT_EVENT_RETRY = 1 << 6,     /* a retry is scheduled */
     SSEKIT_EVENT_RECONNECT = 1 << 7, /* an SSE reconnect is scheduled */
     SSEKIT_EVENT_DONE = 1 << 8,      /* the stream ended well (terminal) */
-    SSEKIT_EVENT_ERROR = 1 << 9      /* the stream failed (terminal) */
+    SSEKIT_EVENT_ERROR = 1 << 9,     /* the stream failed (terminal) */
+    SSEKIT_EVENT_PROGRESS = 1 << 10  /* estimated completion: percent */
 } ssekit_event_kind;
 
-#define SSEKIT_EVENT_ALL 0x3ffu
+#define SSEKIT_EVENT_ALL 0x7ffu
 
 /* Why a stream failed (ERROR events). */
 typedef enum ssekit_error_category {
@@ -100,6 +102,8 @@ typedef enum ssekit_error_category {
  *              JSON, or type "text" with data = its text when that is not
  *              complete JSON (allowed only without a schema); raw streams:
  *              no data.
+ *   PROGRESS   percent (0..100, never decreasing within a stream). See
+ *              "Progress" below.
  *   ERROR      category, status (an ssekit_status: SSEKIT_E_IO for transport,
  *              timeout, http and rate-limited, SSEKIT_E_SCHEMA, SSEKIT_E_JSON, SSEKIT_E_PROVIDER,
  *              SSEKIT_E_STOPPED for canceled, ...), http_status (0 when no
@@ -134,7 +138,30 @@ typedef struct ssekit_event {
     const char *output;
     const char *message;
     const char *finish_reason;
+    unsigned percent; /* PROGRESS */
 } ssekit_event;
+
+/* Progress. A PROGRESS event carries an estimate of how much of the answer
+ * has arrived, 0..100:
+ *   - decode stream with a schema: the share of the schema's required
+ *     leaves that are complete (ssekit_result_progress);
+ *   - decode stream without a schema, with progress_max_tokens set: the
+ *     output tokens so far against it, tokens estimated as the bytes of text
+ *     and tool-argument deltas / SSEKIT_STREAM_BYTES_PER_TOKEN (about right
+ *     for English text with the GPT and Claude tokenizers), or the
+ *     provider's reported output tokens when larger;
+ *   - otherwise (raw streams, no max): no estimate, only the final 100.
+ * Before the end the estimate is capped at 99; 100 comes right before DONE
+ * (never before an ERROR). The percent never goes down, even when the
+ * estimate does (a retry starts a new answer, a schema leaf is revisited):
+ * the event repeats the highest value so far. Events are rate-limited to
+ * progress_per_sec per second (checked at every delta), plus one after every
+ * COMPLETE event (a schema'd stream computes its share then: O(size of the
+ * value) each time), plus the 100. A PROGRESS is emitted only when the
+ * percent changed since the last one. Leave PROGRESS out of the filter to
+ * spare the estimate. */
+#define SSEKIT_STREAM_BYTES_PER_TOKEN 4u
+#define SSEKIT_STREAM_DEFAULT_PROGRESS_PER_SEC 10u
 
 /* A callback receives the events of its stream whose kind is in the
  * request's `filter`. The event and its strings are valid only during the
@@ -194,6 +221,10 @@ typedef struct ssekit_request {
     unsigned filter;          /* kinds queued or given to `callback`; 0: all */
     ssekit_event_cb callback; /* NULL: events wait for ssekit_stream_next() */
     void *user;               /* handed to `callback`, and in every event */
+
+    unsigned progress_per_sec;    /* PROGRESS events per second; 0: default */
+    unsigned progress_max_tokens; /* the estimate's denominator without a
+                                     schema (the request's max_tokens); 0: none */
 } ssekit_request;
 
 /* Creates a stream on `client` from `req` and starts it (its START event is
@@ -250,7 +281,8 @@ const char *ssekit_stream_last_event_id(const ssekit_stream *s);
 void *ssekit_stream_user(const ssekit_stream *s);
 
 /* The name of an event kind ("start", "open", "sse", "delta", "complete",
- * "usage", "retry", "reconnect", "done", "error"), or NULL. Static storage. */
+ * "usage", "retry", "reconnect", "done", "error", "progress"), or NULL.
+ * Static storage. */
 const char *ssekit_event_kind_name(ssekit_event_kind kind);
 
 /* The name of an error category ("transport", "timeout", "http",
