@@ -10,6 +10,7 @@ int cmd_partial(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* Parses a non-negative size with an optional k/M/G suffix (powers of 1024).
  * Returns 0 and sets *out, or -1. */

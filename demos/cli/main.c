@@ -19,6 +19,7 @@ static const struct command {
     {"batch", cmd_batch, "run one streamed request per input line, at bounded concurrency"},
     {"stream", cmd_stream, "stream one request (a provider or any SSE URL) as JSON event lines"},
     {"complete", cmd_complete, "one structured completion: the validated JSON value, or the error"},
+    {"watch", cmd_watch, "show a stream live in a terminal UI (plain lines when piped)"},
 };
 
 int parse_size(const char *s, size_t *out)
