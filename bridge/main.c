@@ -1,0 +1,121 @@
+/* ssekit-bridge: the bridge as a daemon.
+ *
+ *   ssekit-bridge --listen 127.0.0.1:PORT [--token T] [--origin O ...]
+ *                 [--history N] [--history-bytes N] [--backlog N]
+ *                 [--backlog-bytes N] [--max-clients N] [--max-per-address N]
+ *                 [--max-message N] [--idle-timeout S] [--publish-endpoint]
+ *
+ * Prints {"listening": "http://HOST:PORT"} on stdout once it accepts
+ * connections; SIGINT/SIGTERM stop it cleanly. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssekit/bridge.h"
+
+static ssekit_bridge *g_bridge;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ssekit_bridge_stop(g_bridge);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: ssekit-bridge --listen HOST:PORT [--token T] [--origin O ...]\n"
+                    "       [--history N] [--history-bytes N] [--backlog N] [--backlog-bytes N]\n"
+                    "       [--max-clients N] [--max-per-address N] [--max-message N]\n"
+                    "       [--idle-timeout S] [--publish-endpoint]\n");
+    return 2;
+}
+
+static int size_arg(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || v == 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ssekit_bridge_options o;
+    ssekit_bridge_options_init(&o);
+    const char **origins = calloc((size_t)argc, sizeof *origins);
+    char host[256] = "127.0.0.1";
+    if (!origins)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t n = 0;
+        if (strcmp(a, "--publish-endpoint") == 0) {
+            o.publish_endpoint = 1;
+            continue;
+        }
+        if (!v)
+            return usage();
+        i++;
+        if (strcmp(a, "--listen") == 0) {
+            const char *colon = strrchr(v, ':');
+            char *end;
+            long port = colon ? strtol(colon + 1, &end, 10) : -1;
+            if (!colon || colon == v || (size_t)(colon - v) >= sizeof host || *end || port < 0 ||
+                port > 65535)
+                return usage();
+            memcpy(host, v, (size_t)(colon - v));
+            host[colon - v] = '\0';
+            o.port = (int)port;
+        } else if (strcmp(a, "--token") == 0) {
+            o.token = v;
+        } else if (strcmp(a, "--origin") == 0) {
+            origins[o.n_origins++] = v;
+        } else if (size_arg(v, &n)) {
+            return usage();
+        } else if (strcmp(a, "--history") == 0) {
+            o.history_count = n;
+        } else if (strcmp(a, "--history-bytes") == 0) {
+            o.history_bytes = n;
+        } else if (strcmp(a, "--backlog") == 0) {
+            o.backlog_count = n;
+        } else if (strcmp(a, "--backlog-bytes") == 0) {
+            o.backlog_bytes = n;
+        } else if (strcmp(a, "--max-clients") == 0) {
+            o.max_clients = n;
+        } else if (strcmp(a, "--max-per-address") == 0) {
+            o.max_per_address = n;
+        } else if (strcmp(a, "--max-message") == 0) {
+            o.max_message = n;
+        } else if (strcmp(a, "--idle-timeout") == 0 && n <= 65535) {
+            o.idle_timeout_s = (unsigned)n;
+        } else {
+            return usage();
+        }
+    }
+    o.host = host;
+    o.origins = origins;
+    ssekit_bridge *b;
+    int rc = ssekit_bridge_new(&b, &o, NULL);
+    if (rc < 0) {
+        fprintf(stderr, "ssekit-bridge: cannot listen on %s:%d: %s\n", host, o.port,
+                ssekit_strerror(rc));
+        free(origins);
+        return 1;
+    }
+    g_bridge = b;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    printf("{\"listening\": \"http://%s:%d\"}\n", host, ssekit_bridge_port(b));
+    fflush(stdout);
+    rc = ssekit_bridge_run(b);
+    ssekit_bridge_free(b);
+    free(origins);
+    return rc < 0 ? 1 : 0;
+}
