@@ -54,7 +54,7 @@ libdir=$(pkg-config --variable=libdir ssekit)
   $(pkg-config --cflags --libs ssekit) -Wl,-rpath,"$libdir"
 check "pkg-config build runs" '[[ $("$tmp/app/app-pc") == "$want" ]]'
 "$cc" "${san[@]}" -std=c11 "$tmp/app/app.c" -o "$tmp/app/app-static" $(pkg-config --cflags ssekit) \
-  "$libdir/libssekit.a" $(pkg-config --libs yajl libcurl) -pthread
+  "$libdir/libssekit.a" $(pkg-config --libs yajl libcurl) -pthread -lm
 check "static library links" '[[ $("$tmp/app/app-static") == "$want" ]]'
 
 cmake -S "$tmp/app" -B "$tmp/app/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" \
