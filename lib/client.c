@@ -20,8 +20,54 @@ uint64_t sk_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A descriptor curl watches while read coalescing is on. */
+struct sk_fdslot {
+    uint32_t want;  /* EPOLLIN | EPOLLOUT as curl asked, 0: not watched */
+    int armed;      /* in the epoll set, waiting for its one shot */
+    uint64_t until; /* parked: left out of the set until then; 0: not */
+};
+
 #ifdef SK_EPOLL
-/* curl tells which sockets to watch for what; the epoll set mirrors it. */
+static int epoll_set(ssekit_client *c, curl_socket_t fd, uint32_t events)
+{
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    ev.events = events;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT &&
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
+        return -1;
+    return 0;
+}
+
+static struct sk_fdslot *fd_slot(ssekit_client *c, curl_socket_t fd)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= c->fds_cap) {
+        size_t cap = c->fds_cap ? c->fds_cap : 64;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        struct sk_fdslot *p = sk_realloc(&c->a, c->fds, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + c->fds_cap, 0, (cap - c->fds_cap) * sizeof *p);
+        c->fds = p;
+        c->fds_cap = cap;
+    }
+    return &c->fds[fd];
+}
+
+static void unpark(ssekit_client *c, struct sk_fdslot *sl)
+{
+    if (sl->until) {
+        sl->until = 0;
+        c->parked--;
+    }
+}
+
+/* curl tells which sockets to watch for what; the epoll set mirrors it. With
+ * coalescing, every descriptor is one-shot: after it fired it is parked (see
+ * park()) or armed again. */
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *user, void *sockp)
 {
     ssekit_client *c = user;
@@ -29,15 +75,70 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *user, void *sock
     (void)sockp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL); /* EBADF when already closed */
+        if (fd >= 0 && (size_t)fd < c->fds_cap) {
+            unpark(c, &c->fds[fd]);
+            c->fds[fd].want = 0;
+            c->fds[fd].armed = 0;
+        }
         return 0;
     }
-    struct epoll_event ev = {0};
-    ev.data.fd = fd;
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT &&
-        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
-        return -1;
-    return 0;
+    uint32_t want = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    struct sk_fdslot *sl = c->coalesce_ms > 0 ? fd_slot(c, fd) : NULL;
+    if (!sl) /* off, or out of memory: watched without coalescing */
+        return epoll_set(c, fd, want);
+    int same = sl->want == want;
+    sl->want = want;
+    if (sl->until && same)
+        return 0; /* parked: rearm_due() puts it back */
+    unpark(c, sl);
+    sl->armed = 1;
+    return epoll_set(c, fd, want | EPOLLONESHOT);
+}
+
+/* fd has fired and been serviced: with only reading left to do it stays out
+ * of the epoll set until the window has passed, otherwise it is armed again
+ * at once. `hup`: the peer closed or the socket failed, so curl must see it
+ * without delay. */
+static void park(ssekit_client *c, curl_socket_t fd, int hup, uint64_t now)
+{
+    if (fd < 0 || (size_t)fd >= c->fds_cap)
+        return;
+    struct sk_fdslot *sl = &c->fds[fd];
+    if (!sl->want || sl->armed || sl->until)
+        return; /* removed, or already armed again by on_socket() */
+    if (sl->want != EPOLLIN || hup) {
+        sl->armed = 1;
+        epoll_set(c, fd, sl->want | EPOLLONESHOT);
+        return;
+    }
+    /* Rounded up to a quarter of the window: sockets are re-armed in
+     * batches, so the loop wakes once per quarter, not once per socket. */
+    uint64_t q = c->coalesce_ms >= 4 ? (uint64_t)c->coalesce_ms / 4 : 1;
+    sl->until = (now + (uint64_t)c->coalesce_ms + q - 1) / q * q;
+    c->parked++;
+    if (sl->until < c->parked_due)
+        c->parked_due = sl->until;
+}
+
+/* Arms the parked descriptors whose window has passed. */
+static void rearm_due(ssekit_client *c, uint64_t now)
+{
+    if (!c->parked || now < c->parked_due)
+        return;
+    uint64_t next = UINT64_MAX;
+    for (size_t fd = 0; fd < c->fds_cap && c->parked; fd++) {
+        struct sk_fdslot *sl = &c->fds[fd];
+        if (!sl->until)
+            continue;
+        if (sl->until <= now) {
+            unpark(c, sl);
+            sl->armed = 1;
+            epoll_set(c, (curl_socket_t)fd, sl->want | EPOLLONESHOT);
+        } else if (sl->until < next) {
+            next = sl->until;
+        }
+    }
+    c->parked_due = next;
 }
 
 static int on_curl_timer(CURLM *m, long ms, void *user)
@@ -81,7 +182,7 @@ ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc)
         return NULL;
     }
     c->epfd = -1;
-    c->curl_due = c->timers_due = UINT64_MAX;
+    c->curl_due = c->timers_due = c->parked_due = UINT64_MAX;
 #ifdef SK_EPOLL
     if (sk_loop_init(c)) {
         curl_multi_cleanup(c->multi);
@@ -106,7 +207,32 @@ void ssekit_client_free(ssekit_client *c)
     curl_multi_cleanup(c->multi);
     if (c->epfd >= 0)
         close(c->epfd);
+    sk_free(&c->a, c->fds);
     sk_free(&c->a, c);
+}
+
+int ssekit_client_set_read_coalesce(ssekit_client *c, long ms)
+{
+    if (!c || ms < 0 || ms > SSEKIT_CLIENT_MAX_READ_COALESCE_MS)
+        return SSEKIT_E_INVALID;
+    c->coalesce_ms = ms;
+    sk_client_timers_changed(c); /* the deadlines' slack changed */
+#ifdef SK_EPOLL
+    /* Descriptors watched under the old setting follow the new one. */
+    for (size_t fd = 0; fd < c->fds_cap; fd++) {
+        struct sk_fdslot *sl = &c->fds[fd];
+        if (!sl->want)
+            continue;
+        sl->until = 0;
+        sl->armed = ms > 0;
+        epoll_set(c, (curl_socket_t)fd, sl->want | (ms > 0 ? EPOLLONESHOT : 0u));
+        if (!ms)
+            sl->want = 0;
+    }
+#endif
+    c->parked = 0;
+    c->parked_due = UINT64_MAX;
+    return SSEKIT_OK;
 }
 
 void sk_client_timers_changed(ssekit_client *c)
@@ -201,9 +327,12 @@ int sk_client_step(ssekit_client *c, long wait_ms)
         wait_ms = 0;
 #ifdef SK_EPOLL
     if (c->epfd >= 0) {
+        uint64_t now = sk_now_ms();
+        rearm_due(c, now);
         long w = 0;
         if (wait_ms != 0) {
-            w = min_wait(min_wait(wait_ms, ms_until(c->curl_due, sk_now_ms())), timers);
+            w = min_wait(min_wait(wait_ms, ms_until(c->curl_due, now)), timers);
+            w = min_wait(w, ms_until(c->parked_due, now));
             if (w < 0 || w > 1000) /* as below */
                 w = 1000;
         }
@@ -213,11 +342,17 @@ int sk_client_step(ssekit_client *c, long wait_ms)
             return SSEKIT_E_IO;
         for (int i = 0; i < n; i++) {
             uint32_t e = evs[i].events;
+            curl_socket_t fd = evs[i].data.fd;
             int mask = (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
                        (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                        (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
-            if (curl_multi_socket_action(c->multi, evs[i].data.fd, mask, &running) != CURLM_OK)
+            c->serviced++;
+            if (fd >= 0 && (size_t)fd < c->fds_cap)
+                c->fds[fd].armed = 0; /* its one shot is spent */
+            if (curl_multi_socket_action(c->multi, fd, mask, &running) != CURLM_OK)
                 return SSEKIT_E_IO;
+            if (c->coalesce_ms > 0)
+                park(c, fd, (e & (EPOLLHUP | EPOLLERR)) != 0, sk_now_ms());
         }
         if (c->curl_due <= sk_now_ms()) {
             c->curl_due = UINT64_MAX; /* curl sets the next one in the call */
@@ -332,9 +467,14 @@ int ssekit_client_fdset(ssekit_client *c, fd_set *read_fds, fd_set *write_fds, f
 {
     if (!c || !read_fds || !write_fds || !exc_fds || !max_fd)
         return SSEKIT_E_INVALID;
-    return curl_multi_fdset(c->multi, read_fds, write_fds, exc_fds, max_fd) == CURLM_OK
-               ? SSEKIT_OK
-               : SSEKIT_E_IO;
+    if (curl_multi_fdset(c->multi, read_fds, write_fds, exc_fds, max_fd) != CURLM_OK)
+        return SSEKIT_E_IO;
+    /* Parked descriptors are not read before their window has passed:
+     * reporting them would make the loop spin. */
+    for (size_t fd = 0; c->parked && fd < c->fds_cap && fd < FD_SETSIZE; fd++)
+        if (c->fds[fd].until)
+            FD_CLR((int)fd, read_fds);
+    return SSEKIT_OK;
 }
 
 int ssekit_client_timeout(ssekit_client *c, long *timeout_ms)
@@ -356,7 +496,8 @@ int ssekit_client_timeout(ssekit_client *c, long *timeout_ms)
         curl_ms = ms_until(c->curl_due, now);
     else
         curl_multi_timeout(c->multi, &curl_ms);
-    *timeout_ms = min_wait(curl_ms, ms_until(c->timers_due, now));
+    *timeout_ms =
+        min_wait(min_wait(curl_ms, ms_until(c->timers_due, now)), ms_until(c->parked_due, now));
     return SSEKIT_OK;
 }
 

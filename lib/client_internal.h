@@ -135,6 +135,16 @@ struct ssekit_client {
      * earlier (sk_client_timers_changed). */
     uint64_t timers_due; /* UINT64_MAX: none */
     int timers_dirty;
+
+    /* Read coalescing (client.c, epoll only): a socket that was read stays
+     * out of the epoll set (EPOLLONESHOT) for coalesce_ms, so that the next
+     * read takes everything that arrived meanwhile in one go. */
+    long coalesce_ms;      /* 0: off */
+    struct sk_fdslot *fds; /* by descriptor, fds_cap of them */
+    size_t fds_cap;
+    size_t parked;       /* descriptors waiting to be re-armed */
+    uint64_t parked_due; /* the earliest re-arm time, UINT64_MAX: none */
+    uint64_t serviced;   /* sockets epoll found ready (tests, benchmarks) */
 };
 
 /* Monotonic milliseconds. */

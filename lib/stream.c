@@ -783,14 +783,17 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now)
         next = s->wake_ms < next ? s->wake_ms : next;
     } else if (!s->paused) {
         const char *why = NULL;
+        /* A byte may wait in the kernel for the read-coalescing window (at
+         * most 1.25 times the setting). */
+        uint64_t slack = 2 * (uint64_t)s->client->coalesce_ms;
         if (!s->got_byte && s->first_byte_timeout_ms > 0) {
-            uint64_t d = s->t_attempt + (uint64_t)s->first_byte_timeout_ms;
+            uint64_t d = s->t_attempt + (uint64_t)s->first_byte_timeout_ms + slack;
             if (now >= d)
                 why = "no response byte before the first-byte deadline";
             next = d < next ? d : next;
         }
         if (s->got_byte && s->idle_timeout_ms > 0) {
-            uint64_t d = s->t_last_byte + (uint64_t)s->idle_timeout_ms;
+            uint64_t d = s->t_last_byte + (uint64_t)s->idle_timeout_ms + slack;
             if (now >= d)
                 why = "no byte within the idle deadline";
             next = d < next ? d : next;

@@ -3,7 +3,8 @@
  * The replay server runs in a child process, so that the CPU time measured
  * (getrusage of this process) is the client's alone.
  *
- * usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S]]]   (1000, 10, 50)
+ * usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS]]]]
+ *        (1000, 10, 50, 0; COALESCE_MS: ssekit_client_set_read_coalesce)
  *
  * Two phases, one JSON line:
  * - idle: STREAMS streams open (response head received) whose server sends
@@ -26,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "client_internal.h" /* the sockets serviced, for events per read */
 #include "replay.h"
 #include "ssekit/ssekit.h"
 
@@ -204,8 +206,10 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
     unsigned rate = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 50;
-    if (!n || rate == 0 || rate > 1000) {
-        fprintf(stderr, "usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S]]]\n");
+    long coalesce = argc > 4 ? strtol(argv[4], NULL, 10) : 0;
+    if (!n || rate == 0 || rate > 1000 || coalesce < 0 ||
+        coalesce > SSEKIT_CLIENT_MAX_READ_COALESCE_MS) {
+        fprintf(stderr, "usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS]]]]\n");
         return 2;
     }
     struct rlimit rl;
@@ -228,7 +232,7 @@ int main(int argc, char **argv)
     snprintf(idle_url, sizeof idle_url, "%s/v1/raw/responses_structured?fault=stall=600", base);
     snprintf(load_url, sizeof load_url, "%s/v1/raw/responses_structured?fault=delay-ms=%u", base,
              1000 / rate);
-    if (!c || !slots)
+    if (!c || !slots || ssekit_client_set_read_coalesce(c, coalesce) != SSEKIT_OK)
         return 1;
 
     /* idle */
@@ -256,7 +260,7 @@ int main(int argc, char **argv)
             return 1;
     double start = now_s(), warm = start + 1, end = warm + seconds;
     double cpu0 = 0, wall0 = 0;
-    uint64_t ev0 = 0;
+    uint64_t ev0 = 0, sv0 = 0;
     size_t replaced = 0;
     int measuring = 0;
     for (;;) {
@@ -266,6 +270,7 @@ int main(int argc, char **argv)
             cpu0 = cpu_s();
             wall0 = t;
             ev0 = events;
+            sv0 = c->serviced;
         }
         if (t >= end)
             break;
@@ -279,7 +284,7 @@ int main(int argc, char **argv)
             }
     }
     double cpu = cpu_s() - cpu0, wall = now_s() - wall0;
-    uint64_t ev = events - ev0;
+    uint64_t ev = events - ev0, sv = c->serviced - sv0;
     free_ended(c, slots, n);
     ssekit_client_free(c);
     curl_global_cleanup();
@@ -291,9 +296,11 @@ int main(int argc, char **argv)
            "\"idle_streams_open\": %zu, \"idle_rss_kib_per_stream\": %.1f, "
            "\"idle_ssekit_bytes_per_stream\": %.0f, \"idle_cpu_core_fraction\": %.4f, "
            "\"events\": %llu, \"events_per_s\": %.0f, \"cpu_us_per_event\": %.2f, "
-           "\"cpu_core_fraction\": %.4f, \"streams_replaced\": %zu, \"errors\": %zu}\n",
+           "\"cpu_core_fraction\": %.4f, \"read_coalesce_ms\": %ld, \"events_per_read\": %.2f, "
+           "\"streams_replaced\": %zu, \"errors\": %zu}\n",
            n, rate, wall, idle_open, (double)(rss_idle - rss0) / (double)n,
            (double)(held_idle - held0) / (double)n, idle_cpu, (unsigned long long)ev,
-           (double)ev / wall, ev ? cpu * 1e6 / (double)ev : 0.0, cpu / wall, replaced, errors);
+           (double)ev / wall, ev ? cpu * 1e6 / (double)ev : 0.0, cpu / wall, coalesce,
+           sv ? (double)ev / (double)sv : 0.0, replaced, errors);
     return errors ? 1 : 0;
 }

@@ -67,6 +67,39 @@ ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc);
  * from a callback. */
 void ssekit_client_free(ssekit_client *c);
 
+/* The longest read-coalescing window ssekit_client_set_read_coalesce()
+ * accepts, in ms. */
+#define SSEKIT_CLIENT_MAX_READ_COALESCE_MS 1000
+
+/* Sets the read-coalescing window of the client, in ms (default 0: off).
+ * With a window, a socket that was just read is not read again until `ms`
+ * have passed (at most 1.25 * ms: sockets are re-armed in batches, every
+ * ms/4): whatever arrives meanwhile waits in the kernel and is taken in one
+ * read, so many slow streams (e.g. a thousand LLM streams at 50 tokens/s)
+ * cost a fraction of the system calls. It pays once the window is longer
+ * than the time between a stream's events: at 50 events/s, 50 ms gives
+ * about 3 events per read (docs/benchmarks.md).
+ *
+ * The trade-off is latency: an event may reach the application up to
+ * 1.25 * ms later than it would otherwise (the rest of a response after its
+ * first read too, but not the connect, the request or the first read).
+ * Connect and total deadlines are unchanged; first-byte and idle deadlines
+ * are extended by 2 * ms, since a byte may wait for the window. Throughput
+ * is bounded too: libcurl takes at most CURLOPT_BUFFERSIZE (16 KiB) per
+ * read, so a stream reads at most 16 KiB per window (320 KiB/s at 50 ms).
+ * Windows of 20-50 ms suit token streams shown to people; keep 0 for bulk
+ * or latency-bound streams.
+ *
+ * Works with the client's own loop (next, run, perform) on Linux (epoll);
+ * ssekit_client_fdset() leaves the waiting sockets out and
+ * ssekit_client_timeout() includes the end of their windows. Elsewhere the
+ * setting is accepted and only extends those deadlines. May be called at any
+ * time (also from a callback): changing or clearing a window applies at
+ * once; sockets watched before any window was set get it from their next
+ * transfer on. Returns SSEKIT_OK or SSEKIT_E_INVALID (c is NULL, ms < 0 or
+ * ms > SSEKIT_CLIENT_MAX_READ_COALESCE_MS). */
+int ssekit_client_set_read_coalesce(ssekit_client *c, long ms);
+
 /* Returns the next event of any stream without a callback, in production
  * order, driving the client for at most `timeout_ms` (0: do not wait;
  * negative: no limit). Returns 1 with *event set (same lifetime as for
