@@ -430,8 +430,23 @@ static int write_frame(ssekit_bridge *b, br_conn *c, const char *json, size_t le
     sk_buf_append(&b->a, s, json, len);
     sk_buf_append(&b->a, s, "\n\n", 2);
     size_t out = s->len - LWS_PRE;
+    c->wrote = 1;
+    c->keepalive_due = 0;
     return lws_write(c->wsi, (unsigned char *)s->p + LWS_PRE, out, LWS_WRITE_HTTP) < (int)out ? -1
                                                                                               : 0;
+}
+
+/* An SSE comment, so that proxies and browsers do not drop a stream that is
+ * quiet between messages (EventSource ignores it). */
+static int write_keepalive(br_conn *c)
+{
+    static const char ka[] = ": keepalive\n\n";
+    unsigned char buf[LWS_PRE + sizeof ka];
+    memcpy(buf + LWS_PRE, ka, sizeof ka - 1);
+    c->keepalive_due = 0;
+    return lws_write(c->wsi, buf + LWS_PRE, sizeof ka - 1, LWS_WRITE_HTTP) < (int)(sizeof ka - 1)
+               ? -1
+               : 0;
 }
 
 static int conn_writable(ssekit_bridge *b, br_conn *c)
@@ -459,7 +474,7 @@ static int conn_writable(ssekit_bridge *b, br_conn *c)
     } else {
         br_sub *s = next_pending(c);
         if (!s)
-            return 0;
+            return c->keepalive_due ? write_keepalive(c) : 0;
         c->rr = s;
         br_channel *ch = s->ch;
         const char *json;
@@ -595,6 +610,7 @@ static int sse_start(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_set_timer_usecs(wsi, (lws_usec_t)b->o.sse_keepalive_s * LWS_US_PER_SEC);
     if (!sub_add(b, c, ch, since))
         return -1;
     return 0;
@@ -739,6 +755,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return c && c->kind == BR_CONN_PUBLISH ? publish_body(b, wsi, c) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return c && c->kind == BR_CONN_SSE ? conn_writable(b, c) : 0;
+    case LWS_CALLBACK_TIMER:
+        if (c && c->kind == BR_CONN_SSE) {
+            if (!c->wrote) {
+                c->keepalive_due = 1;
+                conn_wake(c);
+            }
+            c->wrote = 0;
+            lws_set_timer_usecs(wsi, (lws_usec_t)b->o.sse_keepalive_s * LWS_US_PER_SEC);
+        }
+        return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED:
@@ -797,6 +823,7 @@ void ssekit_bridge_options_init(ssekit_bridge_options *o)
     o->max_message = 64u << 10;
     o->inbox_bytes = 8u << 20;
     o->idle_timeout_s = 60;
+    o->sse_keepalive_s = 15;
 }
 
 static void fill_defaults(ssekit_bridge_options *o)
@@ -820,6 +847,7 @@ static void fill_defaults(ssekit_bridge_options *o)
     DEF(max_message);
     DEF(inbox_bytes);
     DEF(idle_timeout_s);
+    DEF(sse_keepalive_s);
 #undef DEF
 }
 
@@ -835,7 +863,8 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
     else
         ssekit_bridge_options_init(&o);
     fill_defaults(&o);
-    if (o.port < 0 || o.port > 65535 || (o.n_origins && !o.origins) || o.idle_timeout_s > 65535)
+    if (o.port < 0 || o.port > 65535 || (o.n_origins && !o.origins) || o.idle_timeout_s > 65535 ||
+        o.sse_keepalive_s > 86400)
         return SSEKIT_E_INVALID;
     ssekit_alloc_funcs a;
     sk_alloc_init(&a, alloc);

@@ -95,6 +95,8 @@ struct br_conn {
     int rx_too_big;
     int sse_headers_sent;
     int want_write;
+    int wrote;         /* SSE: bytes written since the last keepalive tick */
+    int keepalive_due; /* SSE: idle for a whole tick; send a comment */
     int close_code;
     char close_reason[BR_NAME_MAX + 32];
     char target[BR_NAME_MAX + 1]; /* POST /v1/publish/{channel} */

@@ -3,7 +3,8 @@
  *   ssekit-bridge --listen 127.0.0.1:PORT [--token T] [--origin O ...]
  *                 [--history N] [--history-bytes N] [--backlog N]
  *                 [--backlog-bytes N] [--max-clients N] [--max-per-address N]
- *                 [--max-message N] [--idle-timeout S] [--publish-endpoint]
+ *                 [--max-message N] [--idle-timeout S] [--keepalive S]
+ *                 [--publish-endpoint]
  *
  * Prints {"listening": "http://HOST:PORT"} on stdout once it accepts
  * connections; SIGINT/SIGTERM stop it cleanly. */
@@ -27,7 +28,7 @@ static int usage(void)
     fprintf(stderr, "usage: ssekit-bridge --listen HOST:PORT [--token T] [--origin O ...]\n"
                     "       [--history N] [--history-bytes N] [--backlog N] [--backlog-bytes N]\n"
                     "       [--max-clients N] [--max-per-address N] [--max-message N]\n"
-                    "       [--idle-timeout S] [--publish-endpoint]\n");
+                    "       [--idle-timeout S] [--keepalive S] [--publish-endpoint]\n");
     return 2;
 }
 
@@ -91,6 +92,8 @@ int main(int argc, char **argv)
             o.max_message = n;
         } else if (strcmp(a, "--idle-timeout") == 0 && n <= 65535) {
             o.idle_timeout_s = (unsigned)n;
+        } else if (strcmp(a, "--keepalive") == 0 && n <= 86400) {
+            o.sse_keepalive_s = (unsigned)n;
         } else {
             return usage();
         }

@@ -21,4 +21,34 @@ if ! cmp -s "$src/tests/bridge/package.json" "$mods/package.json" || [[ ! -d $mo
   (cd "$mods" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null) || {
     echo "SKIP: npm install failed (no registry?)"; exit 77; }
 fi
+# SSE heartbeat, with curl as the client: an idle stream gets ": keepalive"
+# comments (--keepalive 1), a stream that carries messages needs none.
+if command -v curl >/dev/null; then
+  ka=$(mktemp -d)
+  "$bin" --listen 127.0.0.1:0 --keepalive 1 --publish-endpoint >"$ka/log" &
+  ka_pid=$!
+  for _ in $(seq 200); do grep -q listening "$ka/log" && break; sleep 0.05; done
+  url=$(sed -n 's/.*"listening": "\([^"]*\)".*/\1/p' "$ka/log")
+  curl -sN --max-time 3.5 "$url/v1/streams/idle/events" >"$ka/idle" &
+  c1=$!
+  curl -sN --max-time 3.5 "$url/v1/streams/busy/events" >"$ka/busy" &
+  c2=$!
+  for _ in $(seq 14); do
+    curl -s -o /dev/null -X POST --data '{"type":"delta","text":"x"}' "$url/v1/publish/busy"
+    sleep 0.25
+  done
+  wait $c1 $c2 || true
+  kill -TERM $ka_pid
+  ka_rc=0; wait $ka_pid || ka_rc=$?
+  idle=$(grep -c '^: keepalive$' "$ka/idle" || true)
+  busy=$(grep -c '^: keepalive$' "$ka/busy" || true)
+  msgs=$(grep -c '^data: ' "$ka/busy" || true)
+  rm -rf "$ka"
+  if (( idle < 3 || busy != 0 || msgs < 10 || ka_rc != 0 )); then
+    echo "FAIL: SSE keepalive: idle stream $idle comments (want >= 3), busy stream $busy (want 0)" \
+      "with $msgs messages, bridge exit $ka_rc"
+    exit 1
+  fi
+  echo "ok - SSE keepalive: $idle comments on an idle stream in 3.5 s, none on a busy one"
+fi
 exec node "$src/tests/bridge/bridge.test.mjs" "$bin" "$mods"

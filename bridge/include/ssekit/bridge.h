@@ -55,6 +55,7 @@ typedef struct ssekit_bridge_options {
     size_t inbox_bytes;         /* published but not yet served; 8 MiB */
     unsigned idle_timeout_s;    /* WebSocket ping after half, close after; 60 */
     int publish_endpoint;       /* non-zero: enable POST /v1/publish/{channel} */
+    unsigned sse_keepalive_s;   /* ": keepalive" on an SSE stream idle this long; 15 */
 } ssekit_bridge_options;
 
 /* Fills `o` with the defaults. */
