@@ -14,55 +14,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "check.h"
+#include "dstr.h"
 #include "fail_alloc.h"
 #include "ssekit/provider.h"
 #include "ssekit/sse_parser.h"
-
-/* ---- a growable string ---------------------------------------------------- */
-
-typedef struct dstr {
-    char *p;
-    size_t len, cap;
-} dstr;
-
-static void ds_put(dstr *s, const char *p, size_t n)
-{
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 64;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        s->p = realloc(s->p, cap);
-        REQUIRE(s->p);
-        s->cap = cap;
-    }
-    if (n)
-        memcpy(s->p + s->len, p, n);
-    s->len += n;
-    s->p[s->len] = 0;
-}
-
-static void ds_puts(dstr *s, const char *p)
-{
-    ds_put(s, p, strlen(p));
-}
-
-static void ds_clear(dstr *s)
-{
-    s->len = 0;
-    if (s->p)
-        s->p[0] = 0;
-}
-
-static void ds_free(dstr *s)
-{
-    free(s->p);
-    memset(s, 0, sizeof *s);
-}
-
-static const char *ds_str(const dstr *s)
-{
-    return s->p ? s->p : "";
-}
 
 /* ---- what the deltas add up to -------------------------------------------- */
 
