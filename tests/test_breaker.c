@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "replay_fixture.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
 
@@ -176,16 +177,7 @@ int main(void)
     (void)check_read_file;
     test_keys();
     test_pure();
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    char err[256] = "";
-    ssekit_replay_options o = {0};
-    o.error = err;
-    o.error_len = sizeof err;
-    srv = ssekit_replay_start(&o);
-    if (!srv) {
-        fprintf(stderr, "replay server: %s\n", err);
-        return 1;
-    }
+    srv = replay_fixture_start();
     test_client();
     ssekit_replay_stop(srv);
     curl_global_cleanup();

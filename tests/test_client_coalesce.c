@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "replay_fixture.h"
 #include "client_internal.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
@@ -276,16 +277,7 @@ static void test_switch_off(void)
 
 int main(void)
 {
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    char err[256] = "";
-    ssekit_replay_options o = {0};
-    o.error = err;
-    o.error_len = sizeof err;
-    srv = ssekit_replay_start(&o);
-    if (!srv) {
-        fprintf(stderr, "replay server: %s\n", err);
-        return 1;
-    }
+    srv = replay_fixture_start();
     snprintf(base, sizeof base, "%s", ssekit_replay_url(srv));
 
     test_args();

@@ -11,6 +11,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "check.h"
+#include "replay_fixture.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
 
@@ -222,16 +223,7 @@ static void test_client_metrics_and_audit(void)
 int main(void)
 {
     test_histogram();
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
-    char err[256] = "";
-    ssekit_replay_options o = {0};
-    o.error = err;
-    o.error_len = sizeof err;
-    srv = ssekit_replay_start(&o);
-    if (!srv) {
-        fprintf(stderr, "replay server: %s\n", err);
-        return 1;
-    }
+    srv = replay_fixture_start();
     test_client_metrics_and_audit();
     ssekit_replay_stop(srv);
     curl_global_cleanup();
