@@ -150,7 +150,7 @@ int ssekit_breaker_allow(ssekit_breaker *b, const char *key, uint64_t now_ms, ui
     if (now_ms < h->until) {
         if (wait_ms)
             *wait_ms = h->until - now_ms;
-        return SSEKIT_E_STATE;
+        return SSEKIT_E_CIRCUIT_OPEN;
     }
     /* Half-open: this request is the probe; the next may go only after one
      * more cool-down, in case this one never reports. */

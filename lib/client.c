@@ -10,6 +10,7 @@
 
 #if defined(__linux__)
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #define SK_EPOLL 1
 #endif
 
@@ -163,6 +164,18 @@ static int sk_loop_init(ssekit_client *c)
         c->epfd = -1;
         return -1;
     }
+    /* ssekit_client_wakeup() writes to this eventfd; curl never sees it. */
+    c->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {0};
+    ev.data.fd = c->wakefd;
+    ev.events = EPOLLIN;
+    if (c->wakefd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev)) {
+        if (c->wakefd >= 0)
+            close(c->wakefd);
+        close(c->epfd);
+        c->epfd = c->wakefd = -1;
+        return -1;
+    }
     return 0;
 }
 #endif
@@ -181,7 +194,7 @@ ssekit_client *ssekit_client_new(const ssekit_alloc_funcs *alloc)
         sk_free(&a, c);
         return NULL;
     }
-    c->epfd = -1;
+    c->epfd = c->wakefd = -1;
     c->curl_due = c->timers_due = c->parked_due = UINT64_MAX;
 #ifdef SK_EPOLL
     if (sk_loop_init(c)) {
@@ -207,6 +220,8 @@ void ssekit_client_free(ssekit_client *c)
     curl_multi_cleanup(c->multi);
     if (c->epfd >= 0)
         close(c->epfd);
+    if (c->wakefd >= 0)
+        close(c->wakefd);
     sk_free(&c->a, c->fds);
     sk_free(&c->a, c);
 }
@@ -319,11 +334,11 @@ static long min_wait(long a, long b)
 int sk_client_step(ssekit_client *c, long wait_ms)
 {
     int running;
-    sk_qevent *tail = c->o_tail;
+    sk_qevent *tail = c->o_tail, *ptail = c->p_tail;
     long timers = fire_timers(c);
     /* A timer that produced an event (e.g. a stream failed fast before its
      * request) must not be followed by a wait: the event is due now. */
-    if (c->cb_queued || c->o_tail != tail)
+    if (c->cb_queued || c->o_tail != tail || c->p_tail != ptail || atomic_load(&c->woken))
         wait_ms = 0;
 #ifdef SK_EPOLL
     if (c->epfd >= 0) {
@@ -343,6 +358,12 @@ int sk_client_step(ssekit_client *c, long wait_ms)
         for (int i = 0; i < n; i++) {
             uint32_t e = evs[i].events;
             curl_socket_t fd = evs[i].data.fd;
+            if (fd == c->wakefd) {
+                uint64_t drain;
+                if (read(c->wakefd, &drain, sizeof drain) < 0 && errno != EAGAIN)
+                    return SSEKIT_E_IO;
+                continue;
+            }
             int mask = (e & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
                        (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                        (e & EPOLLERR ? CURL_CSELECT_ERR : 0);
@@ -384,23 +405,6 @@ int sk_client_step(ssekit_client *c, long wait_ms)
     return SSEKIT_OK;
 }
 
-/* 1 when a stream without a callback may still produce an event. */
-static int pull_alive(const ssekit_client *c)
-{
-    for (const ssekit_stream *s = c->streams; s; s = s->next)
-        if (!s->callback && s->state != SK_ENDED)
-            return 1;
-    return 0;
-}
-
-static sk_qevent *first_pull_event(const ssekit_client *c)
-{
-    for (sk_qevent *q = c->o_head; q; q = q->c_next)
-        if (!q->ev.stream->callback)
-            return q;
-    return NULL;
-}
-
 int ssekit_client_next(ssekit_client *c, const ssekit_event **event, long timeout_ms)
 {
     if (event)
@@ -411,7 +415,7 @@ int ssekit_client_next(ssekit_client *c, const ssekit_event **event, long timeou
         return SSEKIT_E_STATE;
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : sk_now_ms() + (uint64_t)timeout_ms;
     for (int stepped = 0;; stepped = 1) {
-        sk_qevent *q = first_pull_event(c);
+        sk_qevent *q = c->p_head; /* O(1): pulled streams have their own list */
         if (q) {
             ssekit_stream *s = q->ev.stream;
             sk_stream_pop(s); /* q is the head of its stream: order is shared */
@@ -420,10 +424,10 @@ int ssekit_client_next(ssekit_client *c, const ssekit_event **event, long timeou
             *event = &q->ev;
             return 1;
         }
-        if (!pull_alive(c))
+        if (!c->pull_active) /* no stream without a callback may produce more */
             return SSEKIT_E_STATE;
         uint64_t now = sk_now_ms();
-        if (stepped && now >= deadline)
+        if (stepped && (now >= deadline || atomic_exchange(&c->woken, 0)))
             return 0;
         long wait = deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (long)(deadline - now);
         int rc = sk_client_step(c, wait);
@@ -445,9 +449,24 @@ int ssekit_client_run(ssekit_client *c, long timeout_ms)
         int rc = sk_client_step(c, wait);
         if (rc < 0)
             return rc;
-        if (!c->active || sk_now_ms() >= deadline)
+        if (!c->active || sk_now_ms() >= deadline || atomic_exchange(&c->woken, 0))
             return SSEKIT_OK;
     }
+}
+
+int ssekit_client_wakeup(ssekit_client *c)
+{
+    if (!c)
+        return SSEKIT_E_INVALID;
+    atomic_store(&c->woken, 1);
+    if (c->wakefd >= 0) {
+        uint64_t one = 1;
+        /* EAGAIN: the counter is saturated, so a wake-up is pending anyway */
+        if (write(c->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+            return SSEKIT_E_IO;
+        return SSEKIT_OK;
+    }
+    return curl_multi_wakeup(c->multi) == CURLM_OK ? SSEKIT_OK : SSEKIT_E_IO;
 }
 
 int ssekit_client_perform(ssekit_client *c, int *active)

@@ -5,6 +5,7 @@
 #define SSEKIT_CLIENT_INTERNAL_H
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -70,6 +71,9 @@ struct ssekit_stream {
     ssekit_result *result;
     uint64_t t_open, t_attempt, t_last_byte, wake_ms;
     int got_headers, streaming, got_byte, paused;
+    /* curl_easy_pause(CONT) failed (the held bytes could not be taken): the
+     * next timer walk ends the transfer with this code; 0: none */
+    int resume_failed;
     int http_status;
     int has_retry_after;
     uint64_t retry_after_ms;
@@ -80,9 +84,14 @@ struct ssekit_stream {
     sk_buf last_id;           /* ID of the last dispatched event */
     int has_last_id;
     int fatal; /* an allocation failed while feeding */
+    /* Kept for the stream's last event: when the DONE or ERROR that ends
+     * the stream cannot be copied, this block carries an ERROR with status
+     * SSEKIT_E_NOMEM instead, so the end is never lost (stream.c). */
+    struct sk_qevent *reserve;
 
-    /* duplicate suppression after a reconnect: a ring of ID hashes */
-    uint64_t seen[SSEKIT_STREAM_SEEN_IDS];
+    /* duplicate suppression after a reconnect: a ring of ID hashes, only
+     * for streams that reconnect (allocated with the stream) */
+    uint64_t *seen;
     size_t seen_n, seen_pos;
     uint64_t prev_id;
     int prev_id_set;
@@ -118,10 +127,15 @@ typedef struct sk_policy {
 struct ssekit_client {
     ssekit_alloc_funcs a;
     CURLM *multi;
-    ssekit_stream *streams;
-    sk_qevent *o_head, *o_tail; /* queued events of every stream, in order */
-    size_t active;              /* streams not ended */
-    size_t cb_queued;           /* queued events of callback streams */
+    ssekit_stream *streams, *streams_tail; /* oldest first */
+    /* Queued events in production order: of callback streams (o_), which
+     * dispatch() hands out, and of pulled streams (p_), whose head is what
+     * ssekit_client_next() returns. A stream's events are in one list only. */
+    sk_qevent *o_head, *o_tail;
+    sk_qevent *p_head, *p_tail;
+    size_t active;      /* streams not ended */
+    size_t pull_active; /* of which without a callback (pulled) */
+    size_t cb_queued;   /* queued events of callback streams */
     int in_callback;
     uint64_t rng;
     sk_policy pol;
@@ -145,6 +159,12 @@ struct ssekit_client {
     size_t parked;       /* descriptors waiting to be re-armed */
     uint64_t parked_due; /* the earliest re-arm time, UINT64_MAX: none */
     uint64_t serviced;   /* sockets epoll found ready (tests, benchmarks) */
+
+    /* ssekit_client_wakeup(), from any thread: `woken` makes a blocking
+     * run()/next() return; `wakefd` (an eventfd in the epoll set, -1 when
+     * none) interrupts the wait, curl_multi_wakeup() does it without epoll. */
+    int wakefd;
+    atomic_int woken;
 };
 
 /* Monotonic milliseconds. */

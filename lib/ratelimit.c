@@ -8,9 +8,7 @@
 void ssekit_ratelimit_init(ssekit_ratelimit *rl, unsigned max_concurrent, double rate_per_s,
                            unsigned burst, uint64_t now_ms)
 {
-    unsigned in_flight = rl->in_flight; /* slots already out stay out */
     memset(rl, 0, sizeof *rl);
-    rl->in_flight = in_flight;
     rl->max_concurrent = max_concurrent;
     rl->rate = rate_per_s > 0 && isfinite(rate_per_s) ? rate_per_s : 0;
     rl->burst = burst ? (double)burst : 1.0;
@@ -88,33 +86,26 @@ static void pump(ssekit_client *c, uint64_t now)
     }
 }
 
-/* Queues every stream due for its first request, oldest first. The client
- * visits its streams newest first, so queueing only the one being visited
- * would admit later streams before earlier ones. */
+/* Queues every stream due for its first request, oldest first (the client
+ * keeps its streams in the order they were opened): queueing only the one
+ * being visited would let a stream visited earlier in the same walk, or in
+ * a walk that stopped, overtake an older one. */
 static void enqueue_due(ssekit_client *c, uint64_t now)
 {
     sk_policy *p = &c->pol;
-    ssekit_stream *list = NULL; /* oldest first, linked by adm_next */
-    size_t n = 0;
     for (ssekit_stream *s = c->streams; s; s = s->next) {
         if (s->state != SK_WAITING || s->adm_state != SK_ADM_NONE || s->requests ||
             s->wake_ms > now)
             continue;
         s->adm_state = SK_ADM_QUEUED;
-        s->adm_next = list;
-        list = s;
-        n++;
+        s->adm_next = NULL;
+        if (p->adm_tail)
+            p->adm_tail->adm_next = s;
+        else
+            p->adm_head = s;
+        p->adm_tail = s;
+        p->adm_len++;
     }
-    if (!list)
-        return;
-    if (p->adm_tail)
-        p->adm_tail->adm_next = list;
-    else
-        p->adm_head = list;
-    while (list->adm_next)
-        list = list->adm_next;
-    p->adm_tail = list;
-    p->adm_len += n;
 }
 
 static int breaker_gate(ssekit_stream *s, uint64_t now)
@@ -125,7 +116,7 @@ static int breaker_gate(ssekit_stream *s, uint64_t now)
     char key[SSEKIT_BREAKER_KEY_MAX];
     if (ssekit_breaker_key(s->url, key, sizeof key) != SSEKIT_OK)
         return 0;
-    return ssekit_breaker_allow(b, key, now, NULL) == SSEKIT_E_STATE ? -1 : 0;
+    return ssekit_breaker_allow(b, key, now, NULL) == SSEKIT_E_CIRCUIT_OPEN ? -1 : 0;
 }
 
 int sk_policy_gate(ssekit_stream *s, uint64_t now)
@@ -191,7 +182,9 @@ int ssekit_client_set_rate_limit(ssekit_client *c, unsigned max_concurrent, doub
         return SSEKIT_E_STATE;
     sk_policy *p = &c->pol;
     uint64_t now = sk_now_ms();
+    unsigned in_flight = p->limit.in_flight; /* slots already out stay out */
     ssekit_ratelimit_init(&p->limit, max_concurrent, rate_per_s, burst, now);
+    p->limit.in_flight = in_flight;
     p->limited = max_concurrent > 0 || p->limit.rate > 0;
     /* Lifting every limit lets the waiting streams go; `limited` is off, so
      * pump() admits them without taking slots. */

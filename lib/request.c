@@ -417,7 +417,7 @@ static int build(const ssekit_preset *p, const ssekit_alloc_funcs *a, ssekit_req
                 "no API key: set %s (a key is optional only for a loopback URL such as "
                 "http://127.0.0.1:8080)",
                 oa ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY");
-        return SSEKIT_E_INVALID;
+        return SSEKIT_E_NO_KEY;
     }
     if (key && (!*key || strpbrk(key, "\r\n"))) {
         set_err(err, err_len, "the API key is empty or contains a line break");

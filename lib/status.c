@@ -23,6 +23,8 @@ static const struct status_text table[] = {
     {SSEKIT_E_ENVELOPE, "SSEKIT_E_ENVELOPE", "provider envelope could not be decoded"},
     {SSEKIT_E_PROVIDER, "SSEKIT_E_PROVIDER", "the provider reported an error"},
     {SSEKIT_E_IO, "SSEKIT_E_IO", "input/output error"},
+    {SSEKIT_E_CIRCUIT_OPEN, "SSEKIT_E_CIRCUIT_OPEN", "circuit breaker open for this host"},
+    {SSEKIT_E_NO_KEY, "SSEKIT_E_NO_KEY", "no API key"},
 };
 
 static const struct status_text *find(int code)

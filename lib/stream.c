@@ -93,7 +93,45 @@ void ssekit_event_free(ssekit_event *event, const ssekit_alloc_funcs *alloc)
     sk_free(&a, event);
 }
 
-/* Queues a copy of *ev unless the filter drops its kind. */
+static void enqueue(ssekit_stream *s, sk_qevent *q)
+{
+    ssekit_client *c = s->client;
+    q->s_next = NULL;
+    if (s->q_tail)
+        s->q_tail->s_next = q;
+    else
+        s->q_head = q;
+    s->q_tail = q;
+    s->q_len++;
+    s->q_bytes += q->size;
+    sk_qevent **head = s->callback ? &c->o_head : &c->p_head;
+    sk_qevent **tail = s->callback ? &c->o_tail : &c->p_tail;
+    q->c_next = NULL;
+    q->c_prev = *tail;
+    if (*tail)
+        (*tail)->c_next = q;
+    else
+        *head = q;
+    *tail = q;
+    if (s->callback)
+        c->cb_queued++;
+}
+
+static const char oom_message[] = "out of memory";
+
+/* The reserve block: an sk_qevent and room for oom_message. */
+static sk_qevent *reserve_new(const ssekit_alloc_funcs *a)
+{
+    size_t size = sizeof(sk_qevent) + sizeof oom_message;
+    sk_qevent *q = sk_malloc(a, size);
+    if (q)
+        q->size = size;
+    return q;
+}
+
+/* Queues a copy of *ev unless the filter drops its kind. A copy that fails
+ * makes the stream fatal (it ends with SSEKIT_E_NOMEM); when the event was
+ * the stream's last, the reserve reports that end. */
 static void emit(ssekit_stream *s, ssekit_event *ev)
 {
     ssekit_client *c = s->client;
@@ -104,28 +142,27 @@ static void emit(ssekit_stream *s, ssekit_event *ev)
     ev->user = s->user;
     size_t size;
     sk_qevent *q = copy_event(ev, offsetof(sk_qevent, ev), &c->a, &size);
-    if (!q) {
-        s->fatal = SSEKIT_E_NOMEM;
+    if (q) {
+        q->size = size;
+        enqueue(s, q);
         return;
     }
-    q->size = size;
-    q->s_next = NULL;
-    if (s->q_tail)
-        s->q_tail->s_next = q;
-    else
-        s->q_head = q;
-    s->q_tail = q;
-    s->q_len++;
-    s->q_bytes += size;
-    q->c_next = NULL;
-    q->c_prev = c->o_tail;
-    if (c->o_tail)
-        c->o_tail->c_next = q;
-    else
-        c->o_head = q;
-    c->o_tail = q;
-    if (s->callback)
-        c->cb_queued++;
+    s->fatal = SSEKIT_E_NOMEM;
+    if (!(ev->kind & (SSEKIT_EVENT_DONE | SSEKIT_EVENT_ERROR)) || !s->reserve)
+        return;
+    q = s->reserve;
+    s->reserve = NULL;
+    char *msg = (char *)(q + 1);
+    memcpy(msg, oom_message, sizeof oom_message);
+    memset(&q->ev, 0, sizeof q->ev);
+    q->ev.kind = SSEKIT_EVENT_ERROR;
+    q->ev.category = SSEKIT_ERROR_TRANSPORT;
+    q->ev.status = SSEKIT_E_NOMEM;
+    q->ev.attempt = s->requests;
+    q->ev.message = msg;
+    q->ev.stream = s;
+    q->ev.user = s->user;
+    enqueue(s, q);
 }
 
 static int queue_full(const ssekit_stream *s)
@@ -146,12 +183,16 @@ sk_qevent *sk_stream_pop(ssekit_stream *s)
     s->q_bytes -= q->size;
     if (q->c_prev)
         q->c_prev->c_next = q->c_next;
-    else
+    else if (s->callback)
         c->o_head = q->c_next;
+    else
+        c->p_head = q->c_next;
     if (q->c_next)
         q->c_next->c_prev = q->c_prev;
-    else
+    else if (s->callback)
         c->o_tail = q->c_prev;
+    else
+        c->p_tail = q->c_prev;
     if (s->callback)
         c->cb_queued--;
     if (s->paused && s->easy && s->q_len <= s->max_queue / 2 &&
@@ -161,7 +202,12 @@ sk_qevent *sk_stream_pop(ssekit_stream *s)
         s->paused = 0;
         s->t_last_byte = sk_now_ms();
         sk_client_timers_changed(c); /* its deadlines run again */
-        curl_easy_pause(s->easy, CURLPAUSE_CONT);
+        /* When the held bytes cannot be taken (out of memory, or a
+         * callback stopped), curl leaves the transfer on the multi handle,
+         * never to end: the timer walk ends it. */
+        CURLcode rc = curl_easy_pause(s->easy, CURLPAUSE_CONT);
+        if (rc != CURLE_OK)
+            s->resume_failed = (int)rc;
     }
     return q;
 }
@@ -229,6 +275,7 @@ static void drop_transfer(ssekit_stream *s)
     curl_slist_free_all(s->slist);
     s->slist = NULL;
     s->paused = 0;
+    s->resume_failed = 0;
 }
 
 static void end_stream(ssekit_stream *s)
@@ -239,6 +286,8 @@ static void end_stream(ssekit_stream *s)
     if (s->state != SK_ENDED) {
         s->state = SK_ENDED;
         s->client->active--;
+        if (!s->callback)
+            s->client->pull_active--;
     }
 }
 
@@ -378,14 +427,22 @@ static void finish_decoded(ssekit_stream *s)
         return;
     }
     progress_done(s);
+    if (s->fatal) { /* the last PROGRESS was lost: no DONE after a gap */
+        fail(s, SSEKIT_ERROR_TRANSPORT, s->fatal, oom_message, NULL, 0);
+        return;
+    }
     ssekit_event ev = {0};
     ev.kind = SSEKIT_EVENT_DONE;
     ev.finish_reason = ssekit_result_finish_reason(r);
     ev.usage = ssekit_result_usage(r);
     s->scratch.len = 0;
-    if (m && ssekit_output_json_status(m) == SSEKIT_OK && ssekit_output_value(m) &&
-        ssekit_json_is_complete(ssekit_output_value(m)) &&
-        ssekit_json_write(ssekit_output_value(m), write_json, s) == SSEKIT_OK) {
+    int json = m && ssekit_output_json_status(m) == SSEKIT_OK && ssekit_output_value(m) &&
+               ssekit_json_is_complete(ssekit_output_value(m));
+    if (json && ssekit_json_write(ssekit_output_value(m), write_json, s) != SSEKIT_OK) {
+        fail(s, SSEKIT_ERROR_TRANSPORT, SSEKIT_E_NOMEM, oom_message, NULL, 0);
+        return;
+    }
+    if (json) {
         ev.type = "json";
         ev.type_len = 4;
         ev.data = s->scratch.p ? s->scratch.p : "";
@@ -403,6 +460,10 @@ static void finish_decoded(ssekit_stream *s)
 static void finish_raw(ssekit_stream *s)
 {
     progress_done(s);
+    if (s->fatal) {
+        fail(s, SSEKIT_ERROR_TRANSPORT, s->fatal, oom_message, NULL, 0);
+        return;
+    }
     ssekit_event ev = {0};
     ev.kind = SSEKIT_EVENT_DONE;
     end_stream(s);
@@ -412,8 +473,8 @@ static void finish_raw(ssekit_stream *s)
 void sk_stream_transfer_done(ssekit_stream *s, CURLcode code)
 {
     char msg[CURL_ERROR_SIZE + 64];
-    if (s->fatal) {
-        fail(s, SSEKIT_ERROR_TRANSPORT, s->fatal, "out of memory while queueing events", NULL, 0);
+    if (s->fatal) { /* an event or part of the answer was lost */
+        fail(s, SSEKIT_ERROR_TRANSPORT, s->fatal, oom_message, NULL, 0);
         return;
     }
     if (code != CURLE_OK) {
@@ -511,8 +572,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
                                                       &s->retry_after_ms) == SSEKIT_OK;
     } else if (nl == 12 && !strncasecmp(p, "Content-Type", 12)) {
         s->ctype.len = 0;
-        if (sk_buf_append(&s->client->a, &s->ctype, v, (size_t)(end - v)))
+        if (sk_buf_append(&s->client->a, &s->ctype, v, (size_t)(end - v))) {
+            s->fatal = SSEKIT_E_NOMEM;
             return 0;
+        }
         s->ctype.p[s->ctype.len] = 0;
     }
     return len;
@@ -527,8 +590,10 @@ static size_t on_write(char *p, size_t size, size_t n, void *user)
         headers_done(s);
     if (!s->streaming) { /* an error body: keep its start for the error event */
         size_t room = SSEKIT_STREAM_MAX_ERROR_BODY - s->errbody.len;
-        if (room && sk_buf_append(&s->client->a, &s->errbody, p, len < room ? len : room))
+        if (room && sk_buf_append(&s->client->a, &s->errbody, p, len < room ? len : room)) {
+            s->fatal = SSEKIT_E_NOMEM;
             return 0;
+        }
         return len;
     }
     if (queue_full(s)) {
@@ -540,6 +605,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *user)
     s->got_byte = 1;
     s->t_last_byte = sk_now_ms();
     int rc = ssekit_sse_feed(s->parser, p, len);
+    if (rc == SSEKIT_E_NOMEM) /* the parser lost an event */
+        s->fatal = SSEKIT_E_NOMEM;
     if (rc == SSEKIT_E_STOPPED || s->fatal)
         return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
     return len;
@@ -556,18 +623,20 @@ static uint64_t hash_id(const char *p, size_t n)
 }
 
 /* 1 when the event's ID was already delivered: only an event whose ID differs
- * from the previous event's (i.e. one that set a new ID) is checked, and the
- * first event of each connection is always checked. */
+ * from the previous event's (i.e. one that set a new ID) is looked at. Only a
+ * stream that reconnects keeps the IDs, and only a resumed connection is
+ * checked against them: before the first reconnect nothing can be a repeat,
+ * and scanning the ring at every event would cost more than the event. */
 static int seen_before(ssekit_stream *s, const char *id, size_t n)
 {
-    if (!n)
+    if (!n || !s->seen)
         return 0;
     uint64_t h = hash_id(id, n);
     if (s->prev_id_set && h == s->prev_id)
         return 0;
     s->prev_id = h;
     s->prev_id_set = 1;
-    for (size_t i = 0; i < s->seen_n; i++)
+    for (size_t i = 0; s->reconnects && i < s->seen_n; i++)
         if (s->seen[i] == h)
             return 1;
     s->seen[s->seen_pos] = h;
@@ -600,8 +669,8 @@ static int on_sse_event(void *user, const ssekit_sse_event *e)
     ev.id = e->id;
     ev.id_len = e->id_len;
     emit(s, &ev);
-    if (s->decode && s->result)
-        ssekit_result_feed_event(s->result, e);
+    if (s->decode && s->result && ssekit_result_feed_event(s->result, e) == SSEKIT_E_NOMEM)
+        s->fatal = SSEKIT_E_NOMEM; /* the answer lost a piece */
     return s->fatal != 0;
 }
 
@@ -765,6 +834,12 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now)
 {
     if (s->state == SK_ENDED)
         return -1;
+    if (s->state == SK_ACTIVE && s->resume_failed) {
+        CURLcode code = (CURLcode)s->resume_failed;
+        s->resume_failed = 0;
+        sk_stream_transfer_done(s, code);
+        return s->state == SK_ENDED ? -1 : 0;
+    }
     uint64_t next = total_deadline(s);
     if (now >= next) {
         fail(s, SSEKIT_ERROR_TIMEOUT, SSEKIT_E_IO, "total deadline reached", NULL, 0);
@@ -773,7 +848,7 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now)
     if (s->state == SK_WAITING) {
         int gate = now >= s->wake_ms ? sk_policy_gate(s, now) : 1;
         if (gate < 0) {
-            fail(s, SSEKIT_ERROR_TRANSPORT, SSEKIT_E_IO, "circuit open", NULL, 0);
+            fail(s, SSEKIT_ERROR_TRANSPORT, SSEKIT_E_CIRCUIT_OPEN, "circuit open", NULL, 0);
             return -1;
         }
         if (gate == 0) {
@@ -906,6 +981,13 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
     s->client = c;
     s->state = SK_ENDED; /* not counted as active until fully made */
     int rc = copy_request(s, req);
+    if (rc == SSEKIT_OK && !(s->reserve = reserve_new(&c->a)))
+        rc = SSEKIT_E_NOMEM;
+    if (rc == SSEKIT_OK && s->reconnect) {
+        s->seen = sk_malloc(&c->a, SSEKIT_STREAM_SEEN_IDS * sizeof *s->seen);
+        if (!s->seen)
+            rc = SSEKIT_E_NOMEM;
+    }
     if (rc == SSEKIT_OK) {
         ssekit_sse_callbacks cb = {.on_event = on_sse_event, .on_retry = on_sse_retry};
         s->parser = ssekit_sse_parser_new(&cb, s, &c->a);
@@ -916,11 +998,17 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
         sk_stream_destroy(s, 0);
         return rc;
     }
-    s->next = c->streams;
-    if (c->streams)
-        c->streams->prev = s;
-    c->streams = s;
+    /* Appended: the client walks its streams oldest first, so streams due
+     * in the same turn start in the order they were opened. */
+    s->prev = c->streams_tail;
+    if (c->streams_tail)
+        c->streams_tail->next = s;
+    else
+        c->streams = s;
+    c->streams_tail = s;
     c->active++;
+    if (!s->callback)
+        c->pull_active++;
     s->state = SK_WAITING;
     s->t_open = s->wake_ms = sk_now_ms();
     sk_client_timers_changed(c);
@@ -928,6 +1016,11 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
     ev.kind = SSEKIT_EVENT_START;
     ev.attempt = 1;
     emit(s, &ev);
+    if (s->fatal) { /* its START could not be queued */
+        sk_stream_destroy(s, 1);
+        sk_client_timers_changed(c);
+        return SSEKIT_E_NOMEM;
+    }
     *out = s;
     return SSEKIT_OK;
 }
@@ -943,8 +1036,13 @@ void sk_stream_destroy(ssekit_stream *s, int unlink)
             c->streams = s->next;
         if (s->next)
             s->next->prev = s->prev;
-        if (s->state != SK_ENDED)
+        else
+            c->streams_tail = s->prev;
+        if (s->state != SK_ENDED) {
             c->active--;
+            if (!s->callback)
+                c->pull_active--;
+        }
     }
     s->paused = 0; /* no resume while draining */
     drop_transfer(s);
@@ -966,6 +1064,8 @@ void sk_stream_destroy(ssekit_stream *s, int unlink)
     sk_buf_free(a, &s->errbody);
     sk_buf_free(a, &s->scratch);
     sk_buf_free(a, &s->last_id);
+    sk_free(a, s->seen);
+    sk_free(a, s->reserve);
     sk_free(a, s);
 }
 
@@ -1018,7 +1118,9 @@ int ssekit_stream_next(ssekit_stream *s, const ssekit_event **event, long timeou
         if (s->state == SK_ENDED)
             return SSEKIT_E_STATE;
         uint64_t now = sk_now_ms();
-        if (stepped && now >= deadline)
+        /* a wake-up ends this wait as it ends the client's: consuming it here
+         * also keeps the step below from skipping its wait for ever */
+        if (stepped && (now >= deadline || atomic_exchange(&c->woken, 0)))
             return 0;
         long wait = deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (long)(deadline - now);
         int rc = sk_client_step(c, wait);

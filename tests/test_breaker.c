@@ -46,17 +46,17 @@ static void test_pure(void)
     CHECK(ssekit_breaker_get(b, h, 50) == SSEKIT_BREAKER_CLOSED);
     ssekit_breaker_report(b, h, 0, 60); /* 3 in a row */
     CHECK(ssekit_breaker_get(b, h, 60) == SSEKIT_BREAKER_OPEN);
-    CHECK(ssekit_breaker_allow(b, h, 500, &w) == SSEKIT_E_STATE && w == 560);
+    CHECK(ssekit_breaker_allow(b, h, 500, &w) == SSEKIT_E_CIRCUIT_OPEN && w == 560);
     CHECK(ssekit_breaker_allow(b, o, 500, &w) == SSEKIT_OK); /* other hosts go */
     CHECK(ssekit_breaker_get(b, h, 1060) == SSEKIT_BREAKER_HALF_OPEN);
-    CHECK(ssekit_breaker_allow(b, h, 1060, &w) == SSEKIT_OK);      /* the probe */
-    CHECK(ssekit_breaker_allow(b, h, 1070, &w) == SSEKIT_E_STATE); /* one probe */
-    ssekit_breaker_report(b, h, 0, 1100);                          /* it failed */
+    CHECK(ssekit_breaker_allow(b, h, 1060, &w) == SSEKIT_OK);             /* the probe */
+    CHECK(ssekit_breaker_allow(b, h, 1070, &w) == SSEKIT_E_CIRCUIT_OPEN); /* one probe */
+    ssekit_breaker_report(b, h, 0, 1100);                                 /* it failed */
     CHECK(ssekit_breaker_get(b, h, 1100) == SSEKIT_BREAKER_OPEN);
-    CHECK(ssekit_breaker_allow(b, h, 2000, &w) == SSEKIT_E_STATE && w == 100);
+    CHECK(ssekit_breaker_allow(b, h, 2000, &w) == SSEKIT_E_CIRCUIT_OPEN && w == 100);
     CHECK(ssekit_breaker_allow(b, h, 2100, &w) == SSEKIT_OK); /* next probe */
     /* A probe that never reports: another after one more cool-down. */
-    CHECK(ssekit_breaker_allow(b, h, 2500, &w) == SSEKIT_E_STATE);
+    CHECK(ssekit_breaker_allow(b, h, 2500, &w) == SSEKIT_E_CIRCUIT_OPEN);
     CHECK(ssekit_breaker_allow(b, h, 3100, &w) == SSEKIT_OK);
     ssekit_breaker_report(b, h, 1, 3200);
     CHECK(ssekit_breaker_get(b, h, 3200) == SSEKIT_BREAKER_CLOSED);
@@ -83,6 +83,8 @@ static uint64_t now_ms(void)
 
 /* Runs one raw stream to its end; returns its terminal event's kind and
  * copies the message. */
+static int last_status; /* the status of run_one()'s last ERROR */
+
 static ssekit_event_kind run_one(ssekit_client *c, const char *fault, const char *key, char *msg,
                                  size_t msg_len, ssekit_error_category *cat)
 {
@@ -104,6 +106,7 @@ static ssekit_event_kind run_one(ssekit_client *c, const char *fault, const char
         if (ev->kind == SSEKIT_EVENT_DONE || ev->kind == SSEKIT_EVENT_ERROR) {
             k = ev->kind;
             *cat = ev->category;
+            last_status = ev->status;
             snprintf(msg, msg_len, "%s", ev->message ? ev->message : "");
         }
     ssekit_stream_free(s);
@@ -145,6 +148,8 @@ static void test_client(void)
     CHECK(run_one(c, NULL, "brk-3", msg, sizeof msg, &cat) == SSEKIT_EVENT_ERROR);
     CHECK(cat == SSEKIT_ERROR_TRANSPORT);
     CHECKF(!strcmp(msg, "circuit open"), "message: %s", msg);
+    CHECKF(last_status == SSEKIT_E_CIRCUIT_OPEN, "its own status: %s",
+           ssekit_status_name(last_status));
     CHECK(now_ms() - t0 < 250);
     CHECK(count_key("brk-3") == 0);
     CHECK(count_key("brk-") == 3);
@@ -162,6 +167,7 @@ static void test_client(void)
     nanosleep(&ts, NULL);
     CHECK(run_one(c, f503, "brk-8", msg, sizeof msg, &cat) == SSEKIT_EVENT_ERROR);
     CHECK(!strcmp(msg, "HTTP 503"));
+    CHECK(last_status == SSEKIT_E_IO); /* a request that was sent and failed */
     CHECK(run_one(c, NULL, "brk-9", msg, sizeof msg, &cat) == SSEKIT_EVENT_ERROR);
     CHECK(!strcmp(msg, "circuit open"));
     CHECK(count_key("brk-9") == 0);

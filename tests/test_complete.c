@@ -285,7 +285,7 @@ static void test_setup_errors(void)
     o.fallback_model = "fallback-model";
     ssekit_completion *c;
     int rc = ssekit_complete(&o, &c);
-    CHECK(rc == SSEKIT_E_INVALID);
+    CHECK(rc == SSEKIT_E_NO_KEY && c && c->status == SSEKIT_E_NO_KEY);
     REQUIRE(c);
     CHECK(c->requests == 0 && !c->used_fallback && c->category == SSEKIT_ERROR_NONE);
     CHECKF(c->message && strstr(c->message, "OPENAI_API_KEY"), "%s", c->message);

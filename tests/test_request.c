@@ -346,7 +346,7 @@ static void test_env_and_urls(void)
     unsetenv("OPENAI_API_KEY");
     unsetenv("OPENAI_BASE_URL");
     ssekit_preset q = {.provider = SSEKIT_PROVIDER_OPENAI, .model = "m", .prompt = "hi"};
-    CHECK(ssekit_request_build(&q, NULL, &rq, err, sizeof err) == SSEKIT_E_INVALID);
+    CHECK(ssekit_request_build(&q, NULL, &rq, err, sizeof err) == SSEKIT_E_NO_KEY);
     CHECKF(strstr(err, "OPENAI_API_KEY") != NULL, "%s", err);
     CHECK(rq.url == NULL && rq.body == NULL && rq.headers == NULL);
     /* ... except on loopback, where no key header is sent */
@@ -359,7 +359,7 @@ static void test_env_and_urls(void)
         ssekit_request_clear(&rq, NULL);
     }
     q.base_url = "http://127.0.0.1.evil.test/v1";
-    CHECK(ssekit_request_build(&q, NULL, &rq, err, sizeof err) == SSEKIT_E_INVALID);
+    CHECK(ssekit_request_build(&q, NULL, &rq, err, sizeof err) == SSEKIT_E_NO_KEY);
     CHECK(ssekit_url_is_loopback("http://localhost/") == 1);
     CHECK(ssekit_url_is_loopback("http://localhost.evil.test/") == 0);
     CHECK(ssekit_url_is_loopback("https://api.openai.com/v1") == 0);

@@ -188,7 +188,8 @@ int client_opts_build(const client_opts *o, const char *cmd, ssekit_request *rq)
         fprintf(stderr, "ssekit %s: %s\n", cmd, err);
         const char *base;
         int has_key;
-        if (ssekit_preset_resolve(&p, &base, &has_key) == SSEKIT_OK && !has_key)
+        if (rc == SSEKIT_E_NO_KEY && ssekit_preset_resolve(&p, &base, &has_key) == SSEKIT_OK &&
+            !has_key)
             fprintf(stderr,
                     "ssekit %s: without a key, point --base-url (or --url) at a local server, "
                     "e.g. `ssekit replay`\n",

@@ -3,8 +3,10 @@
  * The replay server runs in a child process, so that the CPU time measured
  * (getrusage of this process) is the client's alone.
  *
- * usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS]]]]
- *        (1000, 10, 50, 0; COALESCE_MS: ssekit_client_set_read_coalesce)
+ * usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS [MODE]]]]]
+ *        (1000, 10, 50, 0, cb; COALESCE_MS: ssekit_client_set_read_coalesce;
+ *        MODE cb: callbacks, pull: every stream pulled with
+ *        ssekit_client_next(), mixed: every other stream pulled)
  *
  * Two phases, one JSON line:
  * - idle: STREAMS streams open (response head received) whose server sends
@@ -12,7 +14,11 @@
  *   stream, and the CPU the client burns per second while nothing happens;
  * - load: STREAMS streams of `responses_structured` (201 events) paced at
  *   EVENTS_PER_S, each replaced by a new one when it ends: events/s, CPU µs
- *   per event and the fraction of one core, after one second of warm-up. */
+ *   per event and the fraction of one core, after one second of warm-up;
+ * - next(): with the STREAMS idle streams open (callbacks) and one pulled
+ *   stream opened before them, the cost of a ssekit_client_next() call that
+ *   finds nothing (a loop turn with a zero wait): it must not grow with the
+ *   number of streams. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -177,12 +183,17 @@ static int on_event(void *user, const ssekit_event *ev)
     return 0;
 }
 
-static int open_slot(ssekit_client *c, slot *sl, const char *url)
+static int pulled(size_t i, int mode)
+{
+    return mode == 1 || (mode == 2 && i % 2);
+}
+
+static int open_slot(ssekit_client *c, slot *sl, const char *url, int pull)
 {
     ssekit_request rq = {.url = url,
                          .filter = SSEKIT_EVENT_OPEN | SSEKIT_EVENT_SSE | SSEKIT_EVENT_DONE |
                                    SSEKIT_EVENT_ERROR,
-                         .callback = on_event,
+                         .callback = pull ? NULL : on_event,
                          .user = sl,
                          .first_byte_timeout_ms = -1,
                          .idle_timeout_ms = 30000};
@@ -207,9 +218,15 @@ int main(int argc, char **argv)
     double seconds = argc > 2 ? strtod(argv[2], NULL) : 10;
     unsigned rate = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 50;
     long coalesce = argc > 4 ? strtol(argv[4], NULL, 10) : 0;
+    const char *mode_s = argc > 5 ? argv[5] : "cb";
+    int mode = !strcmp(mode_s, "cb")      ? 0
+               : !strcmp(mode_s, "pull")  ? 1
+               : !strcmp(mode_s, "mixed") ? 2
+                                          : -1;
     if (!n || rate == 0 || rate > 1000 || coalesce < 0 ||
-        coalesce > SSEKIT_CLIENT_MAX_READ_COALESCE_MS) {
-        fprintf(stderr, "usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS]]]]\n");
+        coalesce > SSEKIT_CLIENT_MAX_READ_COALESCE_MS || mode < 0) {
+        fprintf(stderr, "usage: bench_client [STREAMS [SECONDS [EVENTS_PER_S [COALESCE_MS "
+                        "[cb|pull|mixed]]]]]\n");
         return 2;
     }
     struct rlimit rl;
@@ -235,11 +252,14 @@ int main(int argc, char **argv)
     if (!c || !slots || ssekit_client_set_read_coalesce(c, coalesce) != SSEKIT_OK)
         return 1;
 
-    /* idle */
+    /* idle; the probe for next() is opened first, so that it is the oldest */
+    slot probe;
+    if (open_slot(c, &probe, idle_url, 1) != SSEKIT_OK)
+        return 1;
     long rss0 = rss_kib();
     size_t held0 = held;
     for (size_t i = 0; i < n; i++)
-        if (open_slot(c, &slots[i], idle_url) != SSEKIT_OK)
+        if (open_slot(c, &slots[i], idle_url, 0) != SSEKIT_OK)
             return 1;
     double t_end = now_s() + 30;
     while (opened < n && !errors && now_s() < t_end)
@@ -251,12 +271,22 @@ int main(int argc, char **argv)
     ssekit_client_run(c, 2000);
     double idle_cpu = (cpu_s() - c0) / (now_s() - w0);
     size_t idle_open = opened;
+    const ssekit_event *pev;
+    while (ssekit_client_next(c, &pev, 0) == 1) /* the probe's START and OPEN */
+        ;
+    enum { NEXT_CALLS = 20000 };
+    double t0 = now_s();
+    for (int i = 0; i < NEXT_CALLS; i++)
+        if (ssekit_client_next(c, &pev, 0) != 0)
+            return 1;
+    double next_idle_ns = (now_s() - t0) * 1e9 / NEXT_CALLS;
+    ssekit_stream_free(probe.s);
     free_ended(c, slots, n);
 
     /* load */
     errors = 0;
     for (size_t i = 0; i < n; i++)
-        if (open_slot(c, &slots[i], load_url) != SSEKIT_OK)
+        if (open_slot(c, &slots[i], load_url, pulled(i, mode)) != SSEKIT_OK)
             return 1;
     double start = now_s(), warm = start + 1, end = warm + seconds;
     double cpu0 = 0, wall0 = 0;
@@ -274,12 +304,22 @@ int main(int argc, char **argv)
         }
         if (t >= end)
             break;
-        ssekit_client_run(c, 20);
+        if (mode == 0) {
+            ssekit_client_run(c, 20);
+        } else { /* the pulled streams' events for up to 20 ms */
+            const ssekit_event *pe;
+            double until = now_s() + 0.02;
+            for (unsigned k = 1; ssekit_client_next(c, &pe, 20) == 1; k++) {
+                on_event(pe->user, pe);
+                if (!(k % 64) && now_s() >= until)
+                    break;
+            }
+        }
         for (size_t i = 0; i < n; i++)
             if (slots[i].ended) {
                 ssekit_stream_free(slots[i].s);
                 replaced++;
-                if (open_slot(c, &slots[i], load_url) != SSEKIT_OK)
+                if (open_slot(c, &slots[i], load_url, pulled(i, mode)) != SSEKIT_OK)
                     return 1;
             }
     }
@@ -295,12 +335,13 @@ int main(int argc, char **argv)
     printf("{\"streams\": %zu, \"events_per_s_per_stream\": %u, \"seconds\": %.2f, "
            "\"idle_streams_open\": %zu, \"idle_rss_kib_per_stream\": %.1f, "
            "\"idle_ssekit_bytes_per_stream\": %.0f, \"idle_cpu_core_fraction\": %.4f, "
+           "\"next_idle_ns\": %.0f, \"mode\": \"%s\", "
            "\"events\": %llu, \"events_per_s\": %.0f, \"cpu_us_per_event\": %.2f, "
            "\"cpu_core_fraction\": %.4f, \"read_coalesce_ms\": %ld, \"events_per_read\": %.2f, "
            "\"streams_replaced\": %zu, \"errors\": %zu}\n",
            n, rate, wall, idle_open, (double)(rss_idle - rss0) / (double)n,
-           (double)(held_idle - held0) / (double)n, idle_cpu, (unsigned long long)ev,
-           (double)ev / wall, ev ? cpu * 1e6 / (double)ev : 0.0, cpu / wall, coalesce,
-           sv ? (double)ev / (double)sv : 0.0, replaced, errors);
+           (double)(held_idle - held0) / (double)n, idle_cpu, next_idle_ns, mode_s,
+           (unsigned long long)ev, (double)ev / wall, ev ? cpu * 1e6 / (double)ev : 0.0, cpu / wall,
+           coalesce, sv ? (double)ev / (double)sv : 0.0, replaced, errors);
     return errors ? 1 : 0;
 }

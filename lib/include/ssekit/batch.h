@@ -82,7 +82,8 @@ typedef struct ssekit_batch_summary {
  * it receives ssekit_batch_summarize() of the results plus wall_ms. Returns
  * SSEKIT_OK once every item has its outcome, whatever the outcomes;
  * SSEKIT_E_INVALID (NULL client, or NULL requests/results with n > 0);
- * SSEKIT_E_STATE (from a callback); SSEKIT_E_NOMEM (nothing was run);
+ * SSEKIT_E_STATE (from a callback); SSEKIT_E_NOMEM (nothing was run, or,
+ * after every item has its outcome, the summary could not be made);
  * SSEKIT_E_IO when the client's multi handle fails (the items not finished
  * then fail with that status). In every case but E_INVALID and E_STATE the
  * results must be freed with ssekit_batch_items_free(). */

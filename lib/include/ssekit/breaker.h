@@ -74,10 +74,10 @@ void ssekit_breaker_free(ssekit_breaker *b);
 int ssekit_breaker_key(const char *url, char *key, size_t cap);
 
 /* May a request to `key` go at `now_ms`? Returns SSEKIT_OK (closed, or
- * half-open and this request is the probe), SSEKIT_E_STATE (open, or
+ * half-open and this request is the probe; also an unknown host, which is
+ * tracked from its first failure on), SSEKIT_E_CIRCUIT_OPEN (open, or
  * half-open with a probe already out; *wait_ms, when not NULL, gets the ms
- * until the next request may go), SSEKIT_E_INVALID, or SSEKIT_E_NOMEM (a new
- * host could not be tracked: the request is let go). */
+ * until the next request may go) or SSEKIT_E_INVALID. Never allocates. */
 int ssekit_breaker_allow(ssekit_breaker *b, const char *key, uint64_t now_ms, uint64_t *wait_ms);
 
 /* Reports a request's outcome: `ok` non-zero for a success (closes the

@@ -148,6 +148,18 @@ int ssekit_client_cancel_all(ssekit_client *c);
 /* The number of streams on the client that have not ended. */
 size_t ssekit_client_active(const ssekit_client *c);
 
+/* Wakes the client's thread: the one exception to the one-thread rule above,
+ * callable from any thread (and a signal handler) while another thread
+ * drives the client. A ssekit_client_run(), ssekit_client_next() or
+ * ssekit_stream_next() that is waiting returns at once (run: SSEKIT_OK;
+ * next: 0, as on a timeout); one
+ * that is not waiting returns after its current step. The wake-up is not
+ * counted: several before the next return make one. Use it to hand work to
+ * a thread that drives a client (put the work in a queue under your own
+ * lock, then wake it). Returns SSEKIT_OK, SSEKIT_E_INVALID (c is NULL) or
+ * SSEKIT_E_IO. */
+int ssekit_client_wakeup(ssekit_client *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,7 +88,9 @@ typedef struct ssekit_completion_options {
  * On success: status SSEKIT_OK, category NONE, json = the validated value as
  * compact JSON. On failure: status (the ssekit_status of the failure: SSEKIT_E_IO for transport,
  * timeout, http and rate-limited, SSEKIT_E_SCHEMA, SSEKIT_E_JSON, SSEKIT_E_PROVIDER,
- * SSEKIT_E_INVALID for a preset error), category, http_status, message, raw
+ * SSEKIT_E_CIRCUIT_OPEN when the host's circuit breaker refused the request,
+ * SSEKIT_E_NO_KEY for a missing API key, SSEKIT_E_INVALID for another preset
+ * error), category, http_status, message, raw
  * (the output that failed validation, or the error response's body, or
  * NULL) and the violations (schema failures). */
 typedef struct ssekit_completion {

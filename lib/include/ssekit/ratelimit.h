@@ -48,7 +48,8 @@ typedef struct ssekit_ratelimit {
 
 /* Sets up *rl: at most `max_concurrent` admitted at once (0: no cap), and on
  * average `rate_per_s` admissions per second (<= 0: no rate limit) with bursts
- * of up to `burst` (0: 1). The bucket starts full. */
+ * of up to `burst` (0: 1). The bucket starts full and no slot is taken; *rl
+ * needs no initialisation before (every field is set). */
 void ssekit_ratelimit_init(ssekit_ratelimit *rl, unsigned max_concurrent, double rate_per_s,
                            unsigned burst, uint64_t now_ms);
 

@@ -124,10 +124,10 @@ typedef struct ssekit_preset {
  * nothing, and `err` (when err_len > 0) receives a one-line message (never
  * the key). Returns SSEKIT_OK; SSEKIT_E_INVALID (NULL p/out, provider not
  * one of the three, no model, no prompt or messages, a message without role
- * or content, a temperature that is negative or not finite,
- * a missing key for a non-loopback URL, a key or header with
- * CR/LF, a malformed extra header); SSEKIT_E_SCHEMA (the schema is not JSON
- * or does not compile); SSEKIT_E_NOMEM. */
+ * or content, a temperature that is negative, not finite or above 1e6, a key or header
+ * with CR/LF, a malformed extra header); SSEKIT_E_NO_KEY (no key given or in
+ * the environment, for a non-loopback URL); SSEKIT_E_SCHEMA (the schema is
+ * not JSON or does not compile); SSEKIT_E_NOMEM. */
 int ssekit_request_build(const ssekit_preset *p, const ssekit_alloc_funcs *alloc,
                          ssekit_request *out, char *err, size_t err_len);
 

@@ -38,7 +38,13 @@ typedef enum ssekit_status {
     /* The provider reported an error inside the stream. */
     SSEKIT_E_PROVIDER = -12,
     /* An input/output error (reading a file, a socket). */
-    SSEKIT_E_IO = -13
+    SSEKIT_E_IO = -13,
+    /* A request was refused without being sent: the circuit breaker for its
+     * host is open after repeated failures (ssekit_client_set_breaker). */
+    SSEKIT_E_CIRCUIT_OPEN = -14,
+    /* A provider request needs an API key and none was given or found in
+     * the environment (OPENAI_API_KEY / ANTHROPIC_API_KEY). */
+    SSEKIT_E_NO_KEY = -15
 } ssekit_status;
 
 /* Returns a short, static, English description of `status` (never NULL; an

@@ -106,7 +106,9 @@ typedef enum ssekit_error_category {
  *              "Progress" below.
  *   ERROR      category, status (an ssekit_status: SSEKIT_E_IO for transport,
  *              timeout, http and rate-limited, SSEKIT_E_SCHEMA, SSEKIT_E_JSON, SSEKIT_E_PROVIDER,
- *              SSEKIT_E_STOPPED for canceled, ...), http_status (0 when no
+ *              SSEKIT_E_STOPPED for canceled, SSEKIT_E_CIRCUIT_OPEN when the
+ *              host's circuit breaker refused the request unsent, ...),
+ *              http_status (0 when no
  *              response), retry_after_ms (0 when none), message (never
  *              contains an API key), data (the raw output: the error
  *              response's body, or the text that failed validation; capped
@@ -181,7 +183,9 @@ typedef int (*ssekit_event_cb)(void *user, const ssekit_event *event);
 #define SSEKIT_STREAM_DEFAULT_MAX_RECONNECTS 10u /* in a row without an event */
 /* An error response's body is kept up to this size (the rest is dropped). */
 #define SSEKIT_STREAM_MAX_ERROR_BODY ((size_t)8 << 10)
-/* Event IDs remembered to suppress duplicates after a reconnect. */
+/* Event IDs remembered to suppress duplicates after a reconnect (streams
+ * with `reconnect` only: 8 bytes each, allocated with the stream; events of
+ * a resumed connection are checked against them). */
 #define SSEKIT_STREAM_SEEN_IDS 1024u
 
 /* What to request and how. Zero-initialise it: every zero field means its
@@ -243,7 +247,8 @@ int ssekit_stream_open(ssekit_client *client, const ssekit_request *req, ssekit_
  *                    valid until the next ssekit_stream_next() on `s`, the
  *                    next ssekit_client_next() that returns an event of `s`,
  *                    or ssekit_stream_free(s);
- *   0                no event within the timeout (*event = NULL);
+ *   0                no event within the timeout, or ssekit_client_wakeup()
+ *                    was called (*event = NULL);
  *   SSEKIT_E_STATE   the stream has ended and its last event was returned,
  *                    or it has a callback (*event = NULL);
  *   SSEKIT_E_INVALID NULL argument; SSEKIT_E_IO when libcurl's multi handle
