@@ -1,14 +1,18 @@
 /* The bridge's libwebsockets side: HTTP routes, SSE and WebSocket clients,
  * the inbox that other threads publish into, and the write scheduling
- * (one message per writable callback, cursors into the channel history). */
+ * (cursors into the channel history; every writeable callback sends what is
+ * pending, up to BR_BATCH_BYTES, in one write). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "bridge_internal.h"
+#include "bridge_jobs.h"
 
 #define BR_CTL_MAX (64 * 1024)
+/* What one write may carry: several messages, or one larger message alone. */
+#define BR_BATCH_BYTES (16 * 1024)
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -19,6 +23,14 @@ static char *dupstr(const ssekit_alloc_funcs *a, const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
+}
+
+static int readable(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
 }
 
 /* Constant time in the length of the secret: the position of the first
@@ -306,6 +318,35 @@ static void ctl_printf(ssekit_bridge *b, br_conn *c, const char *fmt, const char
     ctl_push(b, c, m, (size_t)n);
 }
 
+/* The job API drops the channel of an expired job (bridge_jobs.c). */
+void br_channel_drop(ssekit_bridge *b, const char *name)
+{
+    br_channel **pp = &b->channels;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    br_channel *ch = *pp;
+    if (!ch)
+        return;
+    while (ch->subs) {
+        br_conn *c = ch->subs->conn;
+        sub_remove(b, c, ch);
+        if (c->kind == BR_CONN_WS) {
+            char m[BR_NAME_MAX + 80];
+            int n = snprintf(
+                m, sizeof m,
+                "{\"type\":\"unsubscribed\",\"channel\":\"%s\",\"reason\":\"expired\"}", name);
+            ctl_push(b, c, m, (size_t)n);
+        } else { /* an SSE stream of nothing: end it */
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        }
+    }
+    b->gone_msgs += ch->seq;
+    b->gone_bytes += ch->bytes;
+    *pp = ch->next;
+    b->nchannels--;
+    br_channel_free(b, ch);
+}
+
 /* ---- publishing ------------------------------------------------------------ */
 
 static void inbox_free_items(br_inbox_item *it)
@@ -413,27 +454,69 @@ static int conn_pending(br_conn *c)
     return 0;
 }
 
-static int write_frame(ssekit_bridge *b, br_conn *c, const char *json, size_t len, uint64_t seq)
+/* A server WebSocket frame header (FIN, text, unmasked) for a payload of n
+ * bytes (RFC 6455 5.2); returns its length: 2, 4 or 10. */
+static size_t ws_header(unsigned char *h, size_t n)
 {
-    if (c->kind == BR_CONN_WS) {
-        /* json has LWS_PRE bytes of headroom (messages, snapshots, scratch) */
-        return lws_write(c->wsi, (unsigned char *)json, len, LWS_WRITE_TEXT) < (int)len ? -1 : 0;
+    h[0] = 0x81;
+    if (n < 126) {
+        h[1] = (unsigned char)n;
+        return 2;
     }
-    char head[48];
-    int n = snprintf(head, sizeof head, "id: %llu\ndata: ", (unsigned long long)seq);
+    if (n < 65536) {
+        h[1] = 126;
+        h[2] = (unsigned char)(n >> 8);
+        h[3] = (unsigned char)n;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    return 10;
+}
+
+/* Appends one message to the batch in b->scratch (after its LWS_PRE bytes),
+ * framed for c's transport: a whole WebSocket text frame, or an SSE event. */
+static int batch_add(ssekit_bridge *b, br_conn *c, const char *json, size_t len, uint64_t seq)
+{
     sk_buf *s = &b->scratch;
-    s->len = 0;
-    if (sk_buf_reserve(&b->a, s, LWS_PRE + (size_t)n + len + 2))
+    char head[48];
+    size_t n;
+    if (c->kind == BR_CONN_WS)
+        n = ws_header((unsigned char *)head, len);
+    else
+        n = (size_t)snprintf(head, sizeof head, "id: %llu\ndata: ", (unsigned long long)seq);
+    if (sk_buf_reserve(&b->a, s, n + len + 2))
         return -1;
-    s->len = LWS_PRE;
-    sk_buf_append(&b->a, s, head, (size_t)n);
+    sk_buf_append(&b->a, s, head, n);
     sk_buf_append(&b->a, s, json, len);
-    sk_buf_append(&b->a, s, "\n\n", 2);
+    if (c->kind != BR_CONN_WS)
+        sk_buf_append(&b->a, s, "\n\n", 2);
+    return 0;
+}
+
+/* The bytes one batch adds for a message of len bytes. */
+static size_t batch_cost(const br_conn *c, size_t len)
+{
+    return len + (c->kind == BR_CONN_WS ? 10 : 48);
+}
+
+/* Writes the batch in one lws_write: the frames are complete, so a
+ * WebSocket takes them as raw bytes (LWS_WRITE_RAW) like an SSE stream.
+ * libwebsockets keeps what the socket does not take and sends it before the
+ * next writeable callback. */
+static int batch_write(ssekit_bridge *b, br_conn *c)
+{
+    sk_buf *s = &b->scratch;
     size_t out = s->len - LWS_PRE;
-    c->wrote = 1;
-    c->keepalive_due = 0;
-    return lws_write(c->wsi, (unsigned char *)s->p + LWS_PRE, out, LWS_WRITE_HTTP) < (int)out ? -1
-                                                                                              : 0;
+    if (c->kind == BR_CONN_SSE) {
+        c->wrote = 1;
+        c->keepalive_due = 0;
+    }
+    int rc = lws_write(c->wsi, (unsigned char *)s->p + LWS_PRE, out, LWS_WRITE_RAW) < (int)out;
+    if (s->cap > 4 * BR_BATCH_BYTES) /* a big snapshot went out: do not keep its buffer */
+        sk_buf_free(&b->a, s);
+    return rc ? -1 : 0;
 }
 
 /* An SSE comment, so that proxies and browsers do not drop a stream that is
@@ -449,6 +532,63 @@ static int write_keepalive(br_conn *c)
                : 0;
 }
 
+/* The next channel message for c: its JSON, length and seq, or 0 when
+ * nothing is pending (or c must be closed: c->close_code). Does not advance
+ * the cursor: conn_writable does, once the message fits in the batch. */
+static int next_message(ssekit_bridge *b, br_conn *c, br_sub **ps, const char **json, size_t *len,
+                        uint64_t *seq)
+{
+    br_sub *s = next_pending(c);
+    if (!s)
+        return 0;
+    br_channel *ch = s->ch;
+    if (!s->want_snapshot) {
+        br_msg *m = br_channel_msg(ch, s->next_seq);
+        int lag = !m || ch->seq - s->next_seq + 1 > b->o.backlog_count ||
+                  ch->bytes - (m->end - m->len) > b->o.backlog_bytes;
+        if (lag) {
+            if (s->sent_any && ++s->strikes > b->o.max_snapshots) {
+                c->close_code = 4008;
+                snprintf(c->close_reason, sizeof c->close_reason, "too slow: %s", ch->name);
+                return 0;
+            }
+            s->want_snapshot = 1;
+        }
+    }
+    if (s->want_snapshot) {
+        if (br_channel_snapshot(b, ch, json, len))
+            return -1;
+        *seq = ch->seq;
+    } else {
+        br_msg *m = br_channel_msg(ch, s->next_seq);
+        *json = BR_MSG_JSON(m);
+        *len = m->len;
+        *seq = m->seq;
+    }
+    *ps = s;
+    return 1;
+}
+
+/* A subscriber that reached the head has caught up on its own only if the
+ * socket took the whole write and has room for more: a client that reads a
+ * trickle reaches the head right after each snapshot, but not that. */
+static void caught_up(br_conn *c)
+{
+    int choked = -1;
+    for (br_sub *s = c->subs; s; s = s->conn_next) {
+        if (!s->at_head)
+            continue;
+        s->at_head = 0;
+        if (choked < 0)
+            choked = lws_send_pipe_choked(c->wsi);
+        if (!choked)
+            s->strikes = 0;
+    }
+}
+
+/* One writeable callback: the queued replies, then channel messages (round
+ * robin over the subscriptions), as many as fit in BR_BATCH_BYTES (a larger
+ * message goes alone), in one write. */
 static int conn_writable(ssekit_bridge *b, br_conn *c)
 {
     c->want_write = 0;
@@ -458,58 +598,50 @@ static int conn_writable(ssekit_bridge *b, br_conn *c)
                              (unsigned char *)c->close_reason, strlen(c->close_reason));
         return -1;
     }
-    if (c->ctl_off < c->ctl.len) {
-        uint32_t n;
-        memcpy(&n, c->ctl.p + c->ctl_off, 4);
-        sk_buf *s = &b->scratch;
-        s->len = 0;
-        if (sk_buf_reserve(&b->a, s, LWS_PRE + n))
-            return -1;
-        memcpy(s->p + LWS_PRE, c->ctl.p + c->ctl_off + 4, n);
-        c->ctl_off += 4 + n;
-        if (c->ctl_off == c->ctl.len)
-            c->ctl.len = c->ctl_off = 0;
-        if (write_frame(b, c, s->p + LWS_PRE, n, 0))
-            return -1;
-    } else {
-        br_sub *s = next_pending(c);
-        if (!s)
-            return c->keepalive_due ? write_keepalive(c) : 0;
-        c->rr = s;
-        br_channel *ch = s->ch;
+    sk_buf *out = &b->scratch;
+    out->len = 0;
+    if (sk_buf_reserve(&b->a, out, LWS_PRE + BR_BATCH_BYTES))
+        return -1;
+    out->len = LWS_PRE;
+    for (;;) {
+        size_t used = out->len - LWS_PRE;
+        if (c->ctl_off < c->ctl.len) {
+            uint32_t n;
+            memcpy(&n, c->ctl.p + c->ctl_off, 4);
+            if (used && used + batch_cost(c, n) > BR_BATCH_BYTES)
+                break;
+            if (batch_add(b, c, c->ctl.p + c->ctl_off + 4, n, 0))
+                return -1;
+            c->ctl_off += 4 + n;
+            if (c->ctl_off == c->ctl.len)
+                c->ctl.len = c->ctl_off = 0;
+            continue;
+        }
+        br_sub *s;
         const char *json;
         size_t len;
         uint64_t seq;
-        if (!s->want_snapshot) {
-            br_msg *m = br_channel_msg(ch, s->next_seq);
-            int lag = !m || ch->seq - s->next_seq + 1 > b->o.backlog_count ||
-                      ch->bytes - (m->end - m->len) > b->o.backlog_bytes;
-            if (lag) {
-                if (s->sent_any && ++s->strikes > b->o.max_snapshots) {
-                    c->close_code = 4008;
-                    snprintf(c->close_reason, sizeof c->close_reason, "too slow: %s", ch->name);
-                    conn_wake(c);
-                    return 0;
-                }
-                s->want_snapshot = 1;
-            }
-        }
-        if (s->want_snapshot) {
-            if (br_channel_snapshot(b, ch, &json, &len))
-                return -1;
-            seq = ch->seq;
+        int r = next_message(b, c, &s, &json, &len, &seq);
+        if (r < 0)
+            return -1;
+        if (r == 0 || (used && used + batch_cost(c, len) > BR_BATCH_BYTES))
+            break;
+        c->rr = s;
+        if (s->want_snapshot)
             s->want_snapshot = 0;
-        } else {
-            br_msg *m = br_channel_msg(ch, s->next_seq);
-            json = BR_MSG_JSON(m);
-            len = m->len;
-            seq = m->seq;
-            if (seq == ch->seq)
-                s->strikes = 0; /* caught up on its own */
-        }
+        else if (seq == s->ch->seq)
+            s->at_head = 1;
         s->next_seq = seq + 1;
         s->sent_any = 1;
-        if (write_frame(b, c, json, len, seq))
+        if (batch_add(b, c, json, len, seq))
+            return -1;
+    }
+    if (out->len > LWS_PRE) {
+        if (batch_write(b, c))
+            return -1;
+        caught_up(c);
+    } else if (c->keepalive_due && !c->close_code) {
+        if (write_keepalive(c))
             return -1;
     }
     if (conn_pending(c))
@@ -620,8 +752,9 @@ static int on_http(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *
 {
     int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
     int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-    if (get && strcmp(uri, "/healthz") == 0)
-        return http_reply(wsi, 200, "{\"ok\":true}", NULL, NULL);
+    int mine = br_http_public(b, wsi, uri); /* /healthz, the dashboard */
+    if (mine != BR_HTTP_NOT_MINE)
+        return mine;
     if (!origin_ok(b, wsi))
         return http_reply(wsi, 403, "{\"error\":\"origin not allowed\"}", NULL, NULL);
     if (!token_ok(b, wsi, 0))
@@ -638,6 +771,8 @@ static int on_http(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *
             return http_reply(wsi, 404, "{\"error\":\"bad stream id\"}", NULL, NULL);
         return sse_start(b, wsi, pc, name, nlen);
     }
+    if ((mine = br_http_route(b, wsi, pc, uri)) != BR_HTTP_NOT_MINE)
+        return mine; /* the job API, /metrics */
     static const char pub[] = "/v1/publish/";
     if (post && b->o.publish_endpoint && strncmp(uri, pub, sizeof pub - 1) == 0 &&
         br_channel_name_ok(uri + sizeof pub - 1, strlen(uri + sizeof pub - 1))) {
@@ -742,16 +877,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         inbox_drain(b);
+        br_jobs_service(b);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(b, wsi, pc, in);
     case LWS_CALLBACK_HTTP_BODY:
-        if (c && c->kind == BR_CONN_PUBLISH && !c->rx_too_big) {
+        if (c && (c->kind == BR_CONN_PUBLISH || c->kind == BR_CONN_JOB) && !c->rx_too_big) {
             if (c->rx.len + len > b->o.max_message || sk_buf_append(&b->a, &c->rx, in, len))
                 c->rx_too_big = 1;
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c && c->kind == BR_CONN_JOB)
+            return br_http_body(b, wsi, c);
         return c && c->kind == BR_CONN_PUBLISH ? publish_body(b, wsi, c) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return c && c->kind == BR_CONN_SSE ? conn_writable(b, c) : 0;
@@ -824,6 +962,8 @@ void ssekit_bridge_options_init(ssekit_bridge_options *o)
     o->inbox_bytes = 8u << 20;
     o->idle_timeout_s = 60;
     o->sse_keepalive_s = 15;
+    o->max_jobs = 1024;
+    o->job_ttl_s = 600;
 }
 
 static void fill_defaults(ssekit_bridge_options *o)
@@ -848,6 +988,8 @@ static void fill_defaults(ssekit_bridge_options *o)
     DEF(inbox_bytes);
     DEF(idle_timeout_s);
     DEF(sse_keepalive_s);
+    DEF(max_jobs);
+    DEF(job_ttl_s);
 #undef DEF
 }
 
@@ -864,7 +1006,7 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
         ssekit_bridge_options_init(&o);
     fill_defaults(&o);
     if (o.port < 0 || o.port > 65535 || (o.n_origins && !o.origins) || o.idle_timeout_s > 65535 ||
-        o.sse_keepalive_s > 86400)
+        o.sse_keepalive_s > 86400 || (o.cert_path && *o.cert_path) != (o.key_path && *o.key_path))
         return SSEKIT_E_INVALID;
     ssekit_alloc_funcs a;
     sk_alloc_init(&a, alloc);
@@ -881,6 +1023,16 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
     b->origins = o.n_origins ? sk_malloc(&a, o.n_origins * sizeof *b->origins) : NULL;
     if (!b->host || (o.token && *o.token && !b->token) || (o.n_origins && !b->origins))
         goto fail;
+    if (o.cert_path && *o.cert_path &&
+        (!(b->cert = dupstr(&a, o.cert_path)) || !(b->key = dupstr(&a, o.key_path))))
+        goto fail;
+    b->o.cert_path = b->cert;
+    b->o.key_path = b->key;
+    /* libwebsockets 4.1 leaks when it cannot open them: look first */
+    rc = SSEKIT_E_IO;
+    if (b->cert && (!readable(b->cert) || !readable(b->key)))
+        goto fail;
+    rc = SSEKIT_E_NOMEM;
     for (size_t i = 0; i < o.n_origins; i++) {
         b->origins[i] = NULL;
     }
@@ -911,6 +1063,12 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
     info.vhost_name = "ssekit";
     info.retry_and_idle_policy = &b->retry;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (b->cert) {
+        /* only TLS on this port: a plain-HTTP client fails the handshake */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = b->cert;
+        info.ssl_private_key_filepath = b->key;
+    }
     b->ctx = lws_create_context(&info);
     rc = SSEKIT_E_IO;
     if (!b->ctx)
@@ -918,6 +1076,8 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
     b->vh = lws_get_vhost_by_name(b->ctx, "ssekit");
     b->port = b->vh ? lws_get_vhost_listen_port(b->vh) : -1;
     if (b->port <= 0)
+        goto fail;
+    if (o.enable_jobs && (rc = br_jobs_new(b)) != SSEKIT_OK)
         goto fail;
     *out = b;
     return SSEKIT_OK;
@@ -956,6 +1116,7 @@ void ssekit_bridge_free(ssekit_bridge *b)
     if (!b)
         return;
     b->stopping = 1;
+    br_jobs_free(b); /* joins the worker: nothing publishes any more */
     if (b->ctx)
         lws_context_destroy(b->ctx); /* closes every connection: conn_free */
     while (b->channels) {
@@ -976,6 +1137,8 @@ void ssekit_bridge_free(ssekit_bridge *b)
     }
     sk_free(&b->a, b->host);
     sk_free(&b->a, b->token);
+    sk_free(&b->a, b->cert);
+    sk_free(&b->a, b->key);
     sk_buf_free(&b->a, &b->scratch);
     pthread_mutex_destroy(&b->inbox_lock);
     ssekit_alloc_funcs a = b->a;

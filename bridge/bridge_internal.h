@@ -75,10 +75,12 @@ struct br_sub {
     uint64_t next_seq;         /* next message to send */
     int want_snapshot;
     unsigned strikes; /* lag snapshots since it last caught up */
+    int at_head;      /* its last write reached the head; if the socket took it
+                         all, the subscriber has caught up (strikes = 0) */
     int sent_any;
 };
 
-enum { BR_CONN_HTTP, BR_CONN_SSE, BR_CONN_WS, BR_CONN_PUBLISH };
+enum { BR_CONN_HTTP, BR_CONN_SSE, BR_CONN_WS, BR_CONN_PUBLISH, BR_CONN_JOB };
 
 struct br_conn {
     ssekit_bridge *b;
@@ -116,10 +118,15 @@ typedef struct br_addr {
     char addr[64];
 } br_addr;
 
+typedef struct br_jobs br_jobs;
+
 struct ssekit_bridge {
+    br_jobs *jobs;                  /* the job API (bridge_jobs.c); NULL when off */
+    uint64_t gone_msgs, gone_bytes; /* of channels dropped (br_channel_drop) */
     ssekit_alloc_funcs a;
     ssekit_bridge_options o;
     char *host, *token;
+    char *cert, *key; /* TLS files (copies); NULL = plain HTTP */
     char **origins;
     struct lws_context *ctx;
     struct lws_vhost *vh;
@@ -152,6 +159,20 @@ int br_channel_snapshot(ssekit_bridge *b, br_channel *ch, const char **json, siz
 void br_channel_free(ssekit_bridge *b, br_channel *ch);
 /* Checks a payload of `type`: 0 or a status. */
 int br_payload_check(br_type type, yajl_val payload);
+
+/* bridge.c: removes a channel and its subscriptions (WebSocket subscribers
+ * get "unsubscribed", SSE subscribers are closed). */
+void br_channel_drop(ssekit_bridge *b, const char *name);
+
+/* bridge_http.c: the routes beside the streams (job API, /metrics, /healthz,
+ * the dashboard). br_http_public() serves what needs no token;
+ * br_http_route() the rest, after the origin and token checks. Both return
+ * BR_HTTP_NOT_MINE for a URI they do not serve, else what the HTTP callback
+ * returns. br_http_body(): a POST body of a BR_CONN_JOB is complete. */
+#define BR_HTTP_NOT_MINE 1
+int br_http_public(ssekit_bridge *b, struct lws *wsi, const char *uri);
+int br_http_route(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *uri);
+int br_http_body(ssekit_bridge *b, struct lws *wsi, br_conn *c);
 
 /* bridge_json.c */
 int br_json_escape(const ssekit_alloc_funcs *a, sk_buf *out, const char *s, size_t n);

@@ -4,14 +4,22 @@
  *                 [--history N] [--history-bytes N] [--backlog N]
  *                 [--backlog-bytes N] [--max-clients N] [--max-per-address N]
  *                 [--max-message N] [--idle-timeout S] [--keepalive S]
- *                 [--publish-endpoint]
+ *                 [--publish-endpoint] [--max-jobs N] [--job-ttl S] [--no-jobs]
  *
- * Prints {"listening": "http://HOST:PORT"} on stdout once it accepts
- * connections; SIGINT/SIGTERM stop it cleanly. */
+ * The job API (POST /v1/streams ...) is on unless --no-jobs: jobs stream
+ * from the providers with the environment's keys and base URLs
+ * (OPENAI_API_KEY, OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).
+ *
+ * --cert FILE --key FILE (PEM): TLS only on that port (https://, wss://).
+ *
+ * Prints {"listening": "http://HOST:PORT"} (https:// with --cert) on stdout
+ * once it accepts connections; SIGINT/SIGTERM stop it cleanly. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "ssekit/bridge.h"
 
@@ -28,7 +36,18 @@ static int usage(void)
     fprintf(stderr, "usage: ssekit-bridge --listen HOST:PORT [--token T] [--origin O ...]\n"
                     "       [--history N] [--history-bytes N] [--backlog N] [--backlog-bytes N]\n"
                     "       [--max-clients N] [--max-per-address N] [--max-message N]\n"
-                    "       [--idle-timeout S] [--keepalive S] [--publish-endpoint]\n");
+                    "       [--idle-timeout S] [--keepalive S] [--publish-endpoint]\n"
+                    "       [--max-jobs N] [--job-ttl S] [--no-jobs] [--cert FILE --key FILE]\n"
+                    "\n"
+                    "Job API (docs/bridge-protocol.md): POST /v1/streams runs a model stream\n"
+                    "and publishes it on the channel named by the job's id; GET\n"
+                    "/v1/streams/ID (status), /v1/streams/ID/result, DELETE /v1/streams/ID.\n"
+                    "  --max-jobs N   jobs kept, running or finished (default 1024)\n"
+                    "  --job-ttl S    seconds a finished job's result and channel are kept (600)\n"
+                    "  --no-jobs      no job API (channels, /metrics, /healthz and the\n"
+                    "                 dashboard stay)\n"
+                    "Keys and endpoints come from OPENAI_API_KEY, OPENAI_BASE_URL,\n"
+                    "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL. The dashboard is at /.\n");
     return 2;
 }
 
@@ -46,6 +65,7 @@ int main(int argc, char **argv)
 {
     ssekit_bridge_options o;
     ssekit_bridge_options_init(&o);
+    o.enable_jobs = 1;
     const char **origins = calloc((size_t)argc, sizeof *origins);
     char host[256] = "127.0.0.1";
     if (!origins)
@@ -56,6 +76,15 @@ int main(int argc, char **argv)
         if (strcmp(a, "--publish-endpoint") == 0) {
             o.publish_endpoint = 1;
             continue;
+        }
+        if (strcmp(a, "--no-jobs") == 0) {
+            o.enable_jobs = 0;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            free(origins);
+            return 0;
         }
         if (!v)
             return usage();
@@ -74,6 +103,10 @@ int main(int argc, char **argv)
             o.token = v;
         } else if (strcmp(a, "--origin") == 0) {
             origins[o.n_origins++] = v;
+        } else if (strcmp(a, "--cert") == 0) {
+            o.cert_path = v;
+        } else if (strcmp(a, "--key") == 0) {
+            o.key_path = v;
         } else if (size_arg(v, &n)) {
             return usage();
         } else if (strcmp(a, "--history") == 0) {
@@ -94,18 +127,30 @@ int main(int argc, char **argv)
             o.idle_timeout_s = (unsigned)n;
         } else if (strcmp(a, "--keepalive") == 0 && n <= 86400) {
             o.sse_keepalive_s = (unsigned)n;
+        } else if (strcmp(a, "--max-jobs") == 0) {
+            o.max_jobs = n;
+        } else if (strcmp(a, "--job-ttl") == 0 && n <= 30 * 86400) {
+            o.job_ttl_s = (unsigned)n;
         } else {
             return usage();
         }
     }
     o.host = host;
     o.origins = origins;
+    /* before any thread: the job worker's client uses libcurl */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "ssekit-bridge: libcurl failed to initialise\n");
+        free(origins);
+        return 1;
+    }
     ssekit_bridge *b;
     int rc = ssekit_bridge_new(&b, &o, NULL);
     if (rc < 0) {
-        fprintf(stderr, "ssekit-bridge: cannot listen on %s:%d: %s\n", host, o.port,
+        fprintf(stderr, "ssekit-bridge: cannot listen on %s:%d%s: %s\n", host, o.port,
+                o.cert_path || o.key_path ? " (TLS: --cert and --key, both readable PEM)" : "",
                 ssekit_strerror(rc));
         free(origins);
+        curl_global_cleanup();
         return 1;
     }
     g_bridge = b;
@@ -115,10 +160,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    printf("{\"listening\": \"http://%s:%d\"}\n", host, ssekit_bridge_port(b));
+    printf("{\"listening\": \"%s://%s:%d\"}\n", o.cert_path ? "https" : "http", host,
+           ssekit_bridge_port(b));
     fflush(stdout);
     rc = ssekit_bridge_run(b);
     ssekit_bridge_free(b);
     free(origins);
+    curl_global_cleanup();
     return rc < 0 ? 1 : 0;
 }

@@ -5,12 +5,16 @@
 #   test   build + what the test suite uses (clang with libFuzzer and the
 #          sanitizer runtimes, python3 for the stream generator, node/npm for
 #          the JavaScript peers and clients, tmux for the terminal UI test,
-#          nginx with the nchan module for the independent SSE server test)
+#          nginx with the nchan module for the independent SSE server test,
+#          chromium for the dashboard test)
 set -euo pipefail
 group=${1:-build}
-pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev libwebsockets-dev)
+# curl: demos/quickstart.sh submits the demo stream to the bridge with it
+pkgs=(build-essential cmake pkg-config libyajl-dev libcurl4-openssl-dev libwebsockets-dev curl)
 if [[ $group == test ]]; then
-  pkgs+=(clang clang-format libclang-rt-14-dev python3 nodejs npm tmux nginx libnginx-mod-nchan)
+  # openssl: tests/test_bridge.sh makes a self-signed certificate for the TLS test
+  pkgs+=(clang clang-format libclang-rt-14-dev python3 nodejs npm tmux nginx libnginx-mod-nchan chromium
+    openssl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

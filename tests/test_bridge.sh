@@ -51,4 +51,19 @@ if command -v curl >/dev/null; then
   fi
   echo "ok - SSE keepalive: $idle comments on an idle stream in 3.5 s, none on a busy one"
 fi
-exec node "$src/tests/bridge/bridge.test.mjs" "$bin" "$mods"
+rc=0
+node "$src/tests/bridge/bridge.test.mjs" "$bin" "$mods" || rc=1
+# limits (clients, per address, idle, inbound size, a slow client) and the
+# framing of batched writes
+node "$src/tests/bridge/limits.test.mjs" "$bin" "$mods" || rc=1
+# TLS (--cert/--key) with a self-signed certificate for 127.0.0.1, which the
+# Node clients are told to trust (so they verify it)
+if ! command -v openssl >/dev/null; then
+  echo "FAIL: openssl missing (demos/deps.sh test installs it)"; exit 1
+fi
+tls=$(mktemp -d)
+trap 'rm -rf "$tls"' EXIT
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null
+NODE_EXTRA_CA_CERTS=$tls/cert.pem node "$src/tests/bridge/tls.test.mjs" "$bin" "$mods" "$tls" || rc=1
+exit $rc

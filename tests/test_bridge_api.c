@@ -125,6 +125,19 @@ int main(void)
     CHECK(ssekit_bridge_publish(b, "c", "delta", "{\"text\":\"late\"}", 15) == SSEKIT_E_STATE);
     ssekit_bridge_free(b);
     ssekit_bridge_free(NULL);
+
+    /* TLS options: both or neither; files that cannot be loaded are an I/O
+     * error, and nothing is left behind (ASan's leak check) */
+    ssekit_bridge_options t;
+    ssekit_bridge_options_init(&t);
+    t.cert_path = "/nonexistent/cert.pem";
+    b = (ssekit_bridge *)&t; /* must be reset on failure */
+    CHECK(ssekit_bridge_new(&b, &t, NULL) == SSEKIT_E_INVALID && b == NULL);
+    t.cert_path = NULL;
+    t.key_path = "/nonexistent/key.pem";
+    CHECK(ssekit_bridge_new(&b, &t, NULL) == SSEKIT_E_INVALID && b == NULL);
+    t.cert_path = "/nonexistent/cert.pem";
+    CHECK(ssekit_bridge_new(&b, &t, NULL) == SSEKIT_E_IO && b == NULL);
     (void)check_read_file;
     curl_global_cleanup();
     return check_done("bridge_api");

@@ -14,9 +14,13 @@
  * called from any thread (they copy into a mutex-protected inbox and wake the
  * service thread with lws_cancel_service()); every other function belongs to
  * the thread that created the bridge. Publishing never blocks on clients.
+ * With the job API on (enable_jobs) the bridge has one more thread of its
+ * own, the job worker: ssekit_bridge_new() starts it, ssekit_bridge_free()
+ * stops and joins it.
  *
  * Memory. Bounded by the options: channels x (history bytes + snapshot bytes)
- * + inbox bytes + clients x (inbound message limit + one outbound message).
+ * + inbox bytes + clients x (inbound message limit + one outbound write:
+ * 16 KiB, or one larger message).
  * A client that does not read costs no more than one that does.
  */
 #ifndef SSEKIT_BRIDGE_H
@@ -56,6 +60,18 @@ typedef struct ssekit_bridge_options {
     unsigned idle_timeout_s;    /* WebSocket ping after half, close after; 60 */
     int publish_endpoint;       /* non-zero: enable POST /v1/publish/{channel} */
     unsigned sse_keepalive_s;   /* ": keepalive" on an SSE stream idle this long; 15 */
+    /* The job API (POST /v1/streams ..., docs/bridge-protocol.md "Job API"):
+     * a worker thread of the bridge runs each submitted job as an ssekit
+     * stream (libcurl: the application must have called curl_global_init(),
+     * see ssekit/client.h) and publishes it on the channel named by its id. */
+    int enable_jobs;    /* non-zero: serve the job API (default off here; on in the daemon) */
+    size_t max_jobs;    /* jobs kept, running or finished and not expired; 1024 */
+    unsigned job_ttl_s; /* a finished job's status, result and channel live this long; 600 */
+    /* TLS: give both or neither (PEM files, read by ssekit_bridge_new). With
+     * them the port serves only https:// and wss://: a plain-HTTP client is
+     * refused (its connection is closed during the TLS handshake). */
+    const char *cert_path; /* certificate, or chain; NULL = plain HTTP */
+    const char *key_path;  /* the certificate's private key */
 } ssekit_bridge_options;
 
 /* Fills `o` with the defaults. */
@@ -64,8 +80,9 @@ void ssekit_bridge_options_init(ssekit_bridge_options *o);
 /* Creates a bridge and starts listening (the options are copied). `alloc`
  * may be NULL (libc); libwebsockets and yajl's tree parser allocate with libc.
  * On success stores the handle in *out (free with ssekit_bridge_free) and
- * returns SSEKIT_OK; SSEKIT_E_INVALID for a bad option, SSEKIT_E_NOMEM,
- * SSEKIT_E_IO when the socket cannot be bound. */
+ * returns SSEKIT_OK; SSEKIT_E_INVALID for a bad option (also: only one of cert_path
+ * and key_path), SSEKIT_E_NOMEM, SSEKIT_E_IO when the socket cannot be bound
+ * or the certificate or key cannot be loaded. */
 int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *o,
                       const ssekit_alloc_funcs *alloc);
 
@@ -87,7 +104,8 @@ int ssekit_bridge_publish(ssekit_bridge *b, const char *channel, const char *typ
                           size_t len);
 
 /* Runs the service loop in the calling thread until ssekit_bridge_stop().
- * Returns SSEKIT_OK, or SSEKIT_E_IO when libwebsockets fails. */
+ * Returns SSEKIT_OK, SSEKIT_E_INVALID (b is NULL), or SSEKIT_E_IO when
+ * libwebsockets fails. */
 int ssekit_bridge_run(ssekit_bridge *b);
 
 /* Asks ssekit_bridge_run() to return. Thread-safe; only sets a flag and
