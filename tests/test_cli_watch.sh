@@ -7,8 +7,10 @@
 # screen with the cursor shown; after a resize, a layout that fills exactly the
 # new width and height; Ctrl-C mid-stream gives exit code 130 and restores the
 # terminal (screen, cursor and tty modes). Without a terminal: plain lines
-# without a single escape byte, and the right final JSON. Expected values come
-# from parsing the transcript here, independently of ssekit.
+# without a single escape byte, and the right final JSON. A live stream from
+# the replay server through the client, with a 503 first: the retry shows in
+# the status line while waiting, while streaming and at the end. Expected
+# values come from parsing the transcript here, independently of ssekit.
 set -euo pipefail
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -229,6 +231,81 @@ rc=0; "$exe" watch --provider nope "$sse" >/dev/null 2>&1 || rc=$?
 [[ $rc == 2 ]] || fail "unknown provider: exit code $rc, want 2"
 rc=0; "$exe" watch --delay-ms x "$sse" >/dev/null 2>&1 || rc=$?
 [[ $rc == 2 ]] || fail "bad --delay-ms: exit code $rc, want 2"
+
+# ---- 4. a live stream through the client, against the replay server ------------
+# The first request gets a 503 (Retry-After: 1), the retry the stream (paced
+# by the server, 15 ms an event):
+# the status line shows the retry while it streams and at the end.
+"$exe" replay --listen 127.0.0.1:0 --delay-ms 15 >"$tmp/replay.log" 2>&1 &
+replay_pid=$!
+for _ in $(seq 100); do grep -q listening "$tmp/replay.log" && break; sleep 0.05; done
+base=$(sed -n 's/.*"listening": "\([^"]*\)".*/\1/p' "$tmp/replay.log")
+if [[ -z $base ]]; then
+  fail "live: the replay server did not start"
+else
+  start live 110 45 --base-url "$base/v1" --prompt "Triage this review" --schema "$schema" \
+    --header "X-Replay-Key: watch-live" --header "X-Replay-Fault: status=503;retry-after=1;times=1"
+  # while the retry waits (1 s), then while it streams
+  seen_wait=0
+  for _ in $(seq 100); do
+    capture live >"$tmp/live.wait"
+    grep -Eq '^waiting .*retries 1 +\(retry 1 in [0-9]+ ms: HTTP 503\)' "$tmp/live.wait" && { seen_wait=1; break; }
+    sleep 0.05
+  done
+  ((seen_wait)) || { fail "live: no status line 'waiting ... retries 1 (retry 1 in N ms: HTTP 503)'"; cat "$tmp/live.wait" >&2; }
+  wait_midstream live && {
+    grep -Eq '^streaming .*retries 1 ' "$tmp/live.mid" || fail "live: the retry is not in the status line mid-stream"
+    head -1 "$tmp/live.mid" | grep -q "$base/v1/chat/completions" || fail "live: the header does not show the URL"
+  }
+  wait_rc live && {
+    [[ $(cat "$tmp/live.rc") == 0 ]] || fail "live: exit code $(cat "$tmp/live.rc"), want 0"
+    capture live >"$tmp/live.end"
+    check "live end" "$tmp/live.end" '
+import json, sys
+rows = [r for r in open(sys.argv[1], encoding="utf-8").read().split("\n") if r.strip()]
+exp = json.load(open(sys.argv[2]))
+st = [r for r in rows if r.startswith("done ") and " events " in r]
+if not st or "retries 1" not in st[-1] or "HTTP 503" not in st[-1]: print("final status line:", st)
+s = [r for r in rows if r.startswith("summary ")]
+u = "usage in %d out %d total %d" % tuple(exp["usage"])
+if not s or u not in s[-1] or not s[-1].rstrip().endswith("valid"): print("summary", s)
+ri = [i for i, r in enumerate(rows) if r.startswith("-- result ")]
+tree = [r for r in rows[ri[0] + 1:] if not r.startswith("summary ")] if ri else []
+if not tree or {r.split()[0] for r in tree} != {"done"}: print("not every field is done")
+'
+  }
+  # The log: two requests with the key, the first answered 503, the second
+  # at least the Retry-After second later.
+  curl -s "$base/v1/replay/requests?key=watch-live" >"$tmp/live.log" || true
+  python3 - "$tmp/live.log" <<'PY' || fail "live: replay log"
+import json, sys
+log = json.load(open(sys.argv[1]))
+log = log.get("requests", log) if isinstance(log, dict) else log
+st = [e["status"] for e in log]
+assert st == [503, 200], st
+assert log[1]["t_ms"] - log[0]["t_ms"] >= 1000, [e["t_ms"] for e in log]
+PY
+
+  # plain: the retry on stderr, the summary counts it, the value is right
+  rc=0
+  "$exe" watch --base-url "$base/v1" --prompt "Triage" --schema "$schema" \
+    --header "X-Replay-Fault: status=503;times=1;x-plain" >"$tmp/liveplain.out" 2>"$tmp/liveplain.err" || rc=$?
+  # (an unknown fault item is a 400, not retried: exit 1, the error in the summary)
+  [[ $rc == 1 ]] || fail "live plain, bad fault: exit code $rc, want 1"
+  grep -q '"status": "SSEKIT_E_IO"' "$tmp/liveplain.out" && grep -q '"error": "http: ' "$tmp/liveplain.out" ||
+    fail "live plain, bad fault: summary $(tail -2 "$tmp/liveplain.out")"
+  rc=0
+  "$exe" watch --base-url "$base/v1" --prompt "Triage" --schema "$schema" \
+    --header "X-Replay-Key: watch-plain" --header "X-Replay-Fault: status=503;times=1" \
+    >"$tmp/liveplain.out" 2>"$tmp/liveplain.err" || rc=$?
+  [[ $rc == 0 ]] || fail "live plain: exit code $rc"
+  grep -Eq '^ssekit watch: retry 1 in [0-9]+ ms: HTTP 503$' "$tmp/liveplain.err" || fail "live plain: no retry line on stderr"
+  plain_check "live plain" "$tmp/liveplain.out"
+  grep -q '"retries": 1, "reconnects": 0' "$tmp/liveplain.out" || fail "live plain: the summary does not count the retry"
+  rc=0; "$exe" watch --base-url "$base/v1" --prompt x "$sse" >/dev/null 2>&1 || rc=$?
+  [[ $rc == 2 ]] || fail "FILE and a live request: exit code $rc, want 2"
+fi
+kill "$replay_pid" 2>/dev/null || true
 
 if [[ $fails -ne 0 ]]; then
   echo "test_cli_watch: $fails failure(s)"

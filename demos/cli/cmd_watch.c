@@ -1,9 +1,12 @@
 /* ssekit watch — a terminal UI for a provider stream: the token text as it
  * arrives, a progress bar with tokens/s and elapsed time, the partial
  * structured result as a tree whose fields are marked done / streaming /
- * pending, a status line and a final summary. When standard output is not a
- * terminal it prints plain lines instead: the text deltas as they come, then
- * {"summary": ...} and {"value": ...} as JSON lines. */
+ * pending, a status line (retries, reconnects, errors) and a final summary.
+ * The stream is a recorded FILE (or standard input), or a live request made
+ * with ssekit's client from the options `ssekit stream` takes (--url,
+ * --base-url, --provider, --model, --prompt, --schema, ...). When standard
+ * output is not a terminal it prints plain lines instead: the text deltas as
+ * they come, then {"summary": ...} and {"value": ...} as JSON lines. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +17,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
+#include "client_opts.h"
 #include "commands.h"
 #include "json_out.h"
 #include "ssekit/ssekit.h"
@@ -47,6 +52,14 @@ struct watch {
     int cols, rows;
     struct tui_frame frame;
     struct tui_buf tree;
+    /* a live request (not a file) */
+    int live;
+    ssekit_provider kind;
+    const ssekit_schema *schema;
+    unsigned retries, reconnects;
+    char note[256];      /* the last retry / reconnect, e.g. "retry 1 in 250 ms: HTTP 503" */
+    int net_status;      /* the stream's ERROR status, SSEKIT_OK when none */
+    char net_error[512]; /* its category and message */
 };
 
 static double now_ms(void)
@@ -160,7 +173,15 @@ static void status_line(struct watch *w, struct tui_frame *f)
     if (w->schema_doc && n > 0 && (size_t)n < sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, "  violations %zu",
                       ssekit_result_violation_count(w->result));
-    if (e->status != SSEKIT_OK && n > 0 && (size_t)n < sizeof line)
+    if (w->live && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  retries %u", w->retries);
+    if (w->reconnects && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  reconnects %u", w->reconnects);
+    if (w->note[0] && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  \x1b[33m(%s)\x1b[0m", w->note);
+    if (w->net_status != SSEKIT_OK && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  \x1b[31m%s\x1b[0m", w->net_error);
+    else if (e->status != SSEKIT_OK && n > 0 && (size_t)n < sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, "  \x1b[31m%s: %s\x1b[0m",
                       ssekit_status_name(e->status), e->message);
     tui_frame_line(f, line, n > 0 && (size_t)n < sizeof line ? (size_t)n : strlen(line));
@@ -397,6 +418,103 @@ static int run_input(struct watch *w, const char *path)
     return rc;
 }
 
+/* A new answer begins (a retry after part of one arrived): start over. */
+static int reset_result(struct watch *w)
+{
+    ssekit_result_callbacks cb = {.on_delta = on_delta};
+    ssekit_result *r = ssekit_result_new(w->kind, &cb, w, NULL);
+    if (!r)
+        return -1;
+    if (w->schema)
+        ssekit_result_set_schema(r, w->schema);
+    ssekit_result_free(w->result);
+    w->result = r;
+    w->text.len = 0;
+    w->text_bytes = 0;
+    w->events = 0;
+    if (!w->tty)
+        fputc('\n', stdout); /* the text of the cut answer stays above */
+    return 0;
+}
+
+static void on_stream_event(struct watch *w, const ssekit_event *ev)
+{
+    switch (ev->kind) {
+    case SSEKIT_EVENT_OPEN:
+        /* a raw stream's reconnect resumes the same stream; a retry starts a new answer */
+        if (w->events && w->kind != SSEKIT_PROVIDER_RAW)
+            reset_result(w);
+        break;
+    case SSEKIT_EVENT_SSE: {
+        ssekit_sse_event e = {ev->type, ev->type_len, ev->data, ev->data_len, ev->id, ev->id_len};
+        w->events++;
+        ssekit_result_feed_event(w->result, &e);
+        if (!w->tty)
+            fflush(stdout);
+        break;
+    }
+    case SSEKIT_EVENT_RETRY:
+    case SSEKIT_EVENT_RECONNECT:
+        if (ev->kind == SSEKIT_EVENT_RETRY)
+            w->retries++;
+        else
+            w->reconnects++;
+        snprintf(w->note, sizeof w->note, "%s %u in %" PRIu64 " ms: %s",
+                 ev->kind == SSEKIT_EVENT_RETRY ? "retry" : "reconnect", ev->attempt, ev->delay_ms,
+                 ev->message ? ev->message : "");
+        if (!w->tty)
+            fprintf(stderr, "ssekit watch: %s\n", w->note);
+        break;
+    case SSEKIT_EVENT_ERROR:
+        w->net_status = ev->status;
+        snprintf(w->net_error, sizeof w->net_error, "%s: %s",
+                 ssekit_error_category_name(ev->category), ev->message ? ev->message : "");
+        if (!w->tty)
+            fprintf(stderr, "ssekit watch: %s\n", w->net_error);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Streams the request with ssekit's client, feeding the SSE events to the
+ * result as they come. Returns 0, or -1 when the stream could not start. */
+static int run_stream(struct watch *w, const ssekit_request *rq)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "ssekit watch: cannot initialise libcurl\n");
+        return -1;
+    }
+    ssekit_client *c = ssekit_client_new(NULL);
+    ssekit_stream *s = NULL;
+    int rc = c ? ssekit_stream_open(c, rq, &s) : SSEKIT_E_NOMEM;
+    if (rc != SSEKIT_OK) {
+        fprintf(stderr, "ssekit watch: %s\n", ssekit_strerror(rc));
+        ssekit_client_free(c);
+        curl_global_cleanup();
+        return -1;
+    }
+    const ssekit_event *ev;
+    int n;
+    /* a short timeout keeps the clock, the spinner and ^C alive on a quiet stream */
+    while ((n = ssekit_stream_next(s, &ev, w->tty ? FRAME_MS : 100)) >= 0) {
+        if (n == 1)
+            on_stream_event(w, ev);
+        if (poll_signals(w)) {
+            ssekit_stream_cancel(s);
+            break;
+        }
+        maybe_draw(w);
+    }
+    if (n < 0 && n != SSEKIT_E_STATE && !w->net_status) {
+        w->net_status = n;
+        snprintf(w->net_error, sizeof w->net_error, "%s", ssekit_strerror(n));
+    }
+    ssekit_client_free(c);
+    curl_global_cleanup();
+    return 0;
+}
+
 /* ---- plain output ---------------------------------------------------------------- */
 
 static int write_file(void *ctx, const char *data, size_t len)
@@ -446,10 +564,15 @@ static void put_summary_json(struct watch *w)
            w->finished && w->status == SSEKIT_OK ? "true" : "false",
            ssekit_status_name(w->finished ? w->status : SSEKIT_E_STOPPED));
     const ssekit_result_error *e = ssekit_result_first_error(w->result);
-    if (e->status != SSEKIT_OK) {
+    if (w->net_status != SSEKIT_OK) {
+        fputs(", \"error\": ", stdout);
+        json_out_string(stdout, w->net_error, strlen(w->net_error));
+    } else if (e->status != SSEKIT_OK) {
         fputs(", \"error\": ", stdout);
         json_out_string(stdout, e->message, strlen(e->message));
     }
+    if (w->live)
+        printf(", \"retries\": %u, \"reconnects\": %u", w->retries, w->reconnects);
     if (w->schema_doc)
         printf(", \"violations\": %zu, \"progress\": %.3f",
                ssekit_result_violation_count(w->result), progress(w));
@@ -474,26 +597,32 @@ static void put_plain_end(struct watch *w)
 
 static void help(FILE *f)
 {
+    fputs("usage: ssekit watch [OPTIONS] [FILE|-]\n"
+          "Shows a provider's SSE stream in a terminal UI: the token text as it arrives, a\n"
+          "progress bar, tokens/s and elapsed time, the partial structured result as a tree of\n"
+          "fields marked done / streaming / pending, a status line (retries, reconnects,\n"
+          "errors) and a final summary (usage, latency to the first token, total time).\n"
+          "The stream is a recorded FILE (or standard input), or, with --url, --base-url or\n"
+          "--prompt, a live request made with ssekit's client (retried on 429/5xx/network\n"
+          "errors; a raw SSE --url reconnects with Last-Event-ID).\n\n",
+          f);
+    client_opts_usage(f);
     fputs(
-        "usage: ssekit watch [--provider openai|anthropic|responses|raw] [--schema FILE]\n"
-        "                    [--delay-ms N] [--max-tokens N] [--plain] [FILE|-]\n"
-        "Shows a provider's SSE stream (a recorded FILE or standard input) in a terminal UI:\n"
-        "the token text as it arrives, a progress bar, tokens/s and elapsed time, the partial\n"
-        "structured result as a tree of fields marked done / streaming / pending, a status\n"
-        "line and a final summary (usage, latency to the first token, total time).\n"
-        "  --schema FILE   JSON Schema of the result: progress = share of its required fields\n"
-        "                  done; properties not seen yet are shown as pending\n"
-        "  --delay-ms N    wait N ms after each event, so that a recording plays like a live "
-        "stream\n"
-        "  --max-tokens N  without a schema, progress = output tokens / N (else a spinner)\n"
-        "  --plain         plain lines even on a terminal\n"
-        "Tokens are the provider's usage figure at the end; while streaming (and when the\n"
-        "provider sends none) they are estimated as ~4 bytes of text per token, shown as ~N.\n"
+        "  --delay-ms N       FILE: wait N ms after each event, so that a recording plays\n"
+        "                     like a live stream\n"
+        "  --max-retries N    live: retries of a failed request (default 3)\n"
+        "  --plain            plain lines even on a terminal\n"
+        "With --schema the progress is the share of the schema's required fields done and\n"
+        "properties not seen yet are shown as pending; without one, --max-tokens N gives\n"
+        "progress = output tokens / N (else a spinner). Tokens are the provider's usage\n"
+        "figure at the end; while streaming (and when the provider sends none) they are\n"
+        "estimated as ~4 bytes of text per token, shown as ~N.\n"
         "When standard output is not a terminal (or with --plain) the text deltas are printed as\n"
-        "they come, then {\"summary\": {...}} and {\"value\": V} as JSON lines.\n"
+        "they come, then {\"summary\": {...}} and {\"value\": V} as JSON lines; retries and\n"
+        "errors of a live stream go to standard error.\n"
         "Ctrl-C restores the terminal and exits with 130.\n"
-        "Exit status: 0 valid, 1 malformed JSON / schema failure / provider error, 2 usage or\n"
-        "I/O, 128+N when stopped by signal N.\n",
+        "Exit status: 0 valid, 1 malformed JSON / schema failure / provider or stream error,\n"
+        "2 usage or I/O, 128+N when stopped by signal N.\n",
         f);
 }
 
@@ -563,33 +692,35 @@ static int load_schema(const char *path, ssekit_schema **schema, yajl_val *doc)
     return 0;
 }
 
-static int parse_args(struct watch *w, int argc, char **argv, const char **path)
+static int parse_args(struct watch *w, client_opts *o, int argc, char **argv, const char **path,
+                      long *max_retries)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
         size_t v;
+        int r = client_opts_parse(o, "watch", argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             help(stdout);
             return 1;
         } else if (!strcmp(a, "--plain")) {
             w->tty = 0;
-        } else if (!strcmp(a, "--provider") && has_value) {
-            w->provider = argv[++i];
-        } else if (!strcmp(a, "--schema") && has_value) {
-            w->schema_path = argv[++i];
         } else if (!strcmp(a, "--delay-ms") && has_value) {
             if (parse_size(argv[++i], &v) || v > 600000) {
                 fprintf(stderr, "ssekit watch: --delay-ms needs 0..600000\n");
                 return 2;
             }
             w->delay_ms = (int)v;
-        } else if (!strcmp(a, "--max-tokens") && has_value) {
-            if (parse_size(argv[++i], &v) || !v || v > 100000000) {
-                fprintf(stderr, "ssekit watch: --max-tokens needs a positive number\n");
+        } else if (!strcmp(a, "--max-retries") && has_value) {
+            if (parse_size(argv[++i], &v) || v > 100) {
+                fprintf(stderr, "ssekit watch: --max-retries needs 0..100\n");
                 return 2;
             }
-            w->max_tokens = (long)v;
+            *max_retries = (long)v;
         } else if ((a[0] != '-' || !strcmp(a, "-")) && !*path) {
             *path = a;
         } else {
@@ -598,35 +729,81 @@ static int parse_args(struct watch *w, int argc, char **argv, const char **path)
             return 2;
         }
     }
+    w->live = o->url || o->base_url || o->prompt;
+    if (w->live && *path) {
+        fprintf(stderr, "ssekit watch: give a FILE or a live request (--url, --base-url, "
+                        "--prompt), not both\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Builds the live request: a provider preset, or a raw SSE GET. */
+static int build_request(client_opts *o, long max_retries, ssekit_request *rq, int *built)
+{
+    if (client_opts_finish(o, "watch", 1))
+        return -1;
+    if (o->provider == SSEKIT_PROVIDER_RAW) {
+        memset(rq, 0, sizeof *rq);
+        rq->url = o->url;
+        rq->headers = o->headers;
+        rq->header_count = o->header_count;
+        rq->reconnect = 1;
+        rq->total_timeout_ms = o->timeout_ms;
+    } else {
+        if (client_opts_build(o, "watch", rq))
+            return -1;
+        *built = 1;
+    }
+    if (max_retries >= 0) {
+        ssekit_retry_policy_default(&rq->retry);
+        rq->retry.max_retries = (unsigned)max_retries;
+    }
+    /* the UI reads the SSE events (the result decodes them) and the stream's own news */
+    rq->filter = SSEKIT_EVENT_SSE | SSEKIT_EVENT_OPEN | SSEKIT_EVENT_RETRY |
+                 SSEKIT_EVENT_RECONNECT | SSEKIT_EVENT_DONE | SSEKIT_EVENT_ERROR;
     return 0;
 }
 
 int cmd_watch(int argc, char **argv)
 {
-    struct watch w = {.provider = "openai", .t_first = -1, .last_draw = -1e9};
+    struct watch w = {.t_first = -1, .last_draw = -1e9};
     const char *path = NULL;
+    client_opts o;
+    client_opts_init(&o);
+    long max_retries = -1;
     w.tty = isatty(STDOUT_FILENO);
-    int rc = parse_args(&w, argc, argv, &path);
+    int rc = parse_args(&w, &o, argc, argv, &path, &max_retries);
     if (rc)
         return rc == 1 ? 0 : rc;
-    w.label = path && strcmp(path, "-") ? path : "stdin";
-    if (strrchr(w.label, '/'))
+    if (o.provider < 0)
+        o.provider = w.live && o.url && !o.base_url ? SSEKIT_PROVIDER_RAW : SSEKIT_PROVIDER_OPENAI;
+    w.kind = (ssekit_provider)o.provider;
+    w.provider = ssekit_provider_name(w.kind);
+    w.schema_path = o.schema_path;
+    w.max_tokens = o.max_tokens;
+    ssekit_request rq;
+    int built = 0;
+    memset(&rq, 0, sizeof rq);
+    if (w.live && build_request(&o, max_retries, &rq, &built)) {
+        client_opts_free(&o);
+        return 2;
+    }
+    if (w.live)
+        w.label = rq.url;
+    else
+        w.label = path && strcmp(path, "-") ? path : "stdin";
+    if (!w.live && strrchr(w.label, '/'))
         w.label = strrchr(w.label, '/') + 1;
-    int kind = ssekit_provider_from_name(w.provider);
-    if (kind < 0) {
-        fprintf(stderr, "ssekit watch: unknown provider '%s'\n", w.provider);
-        return 2;
-    }
     ssekit_schema *schema = NULL;
-    if (w.schema_path && load_schema(w.schema_path, &schema, &w.schema_doc)) {
-        ssekit_schema_free(schema);
-        return 2;
-    }
+    int exit_code = 2;
+    if (w.schema_path && load_schema(w.schema_path, &schema, &w.schema_doc))
+        goto out;
+    w.schema = schema;
     ssekit_result_callbacks cb = {.on_delta = on_delta};
-    w.result = ssekit_result_new((ssekit_provider)kind, &cb, &w, NULL);
+    w.result = ssekit_result_new(w.kind, &cb, &w, NULL);
     ssekit_sse_callbacks scb = {.on_event = on_event};
     w.sse = ssekit_sse_parser_new(&scb, &w, NULL);
-    int exit_code = 2;
     if (!w.result || !w.sse) {
         fprintf(stderr, "ssekit watch: out of memory\n");
         goto out;
@@ -639,14 +816,17 @@ int cmd_watch(int argc, char **argv)
     if (w.tty)
         tui_term_size(STDOUT_FILENO, &w.cols, &w.rows);
     w.t0 = now_ms();
-    int io = run_input(&w, path);
+    int io = w.live ? run_stream(&w, &rq) : run_input(&w, path);
     if (!w.stopped) {
-        ssekit_sse_finish(w.sse);
+        if (!w.live)
+            ssekit_sse_finish(w.sse);
         w.status = ssekit_result_finish(w.result);
         if (w.status == SSEKIT_E_JSON && !schema && is_prose(w.result)) {
             w.prose = 1;
             w.status = SSEKIT_OK;
         }
+        if (w.net_status != SSEKIT_OK)
+            w.status = w.net_status; /* the stream failed: that is the news */
         w.finished = 1;
         w.t_end = now_ms();
     }
@@ -678,5 +858,8 @@ out:
     tui_buf_free(&w.text);
     tui_buf_free(&w.tree);
     tui_frame_free(&w.frame);
+    if (built)
+        ssekit_request_clear(&rq, NULL);
+    client_opts_free(&o);
     return exit_code;
 }

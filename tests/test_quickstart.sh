@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# demos/quickstart.sh (the README's first command) without a terminal, as CI
+# runs it, on the binaries of BUILD_DIR (SSEKIT_QUICKSTART_NO_BUILD=1: the
+# deps and build steps are the same commands as everywhere else). Checked:
+# exit 0; the dashboard URL and the bridge job (done) printed; `ssekit watch`'s
+# plain output is the transcript's answer; no server left running. Then an
+# interrupted run (SIGINT mid-stream) exits 130 and also leaves no server.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+[[ -x $build/bridge/ssekit-bridge ]] || { echo "SKIP: the bridge is not built"; exit 77; }
+command -v curl >/dev/null || { echo "SKIP: curl missing (demos/deps.sh)"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
+servers() { pgrep -f "^$build/(ssekit replay|bridge/ssekit-bridge)" | grep -vx "$$" || true; }
+[[ -z $(servers) ]] || { echo "SKIP: servers of this build dir are already running"; exit 77; }
+export SSEKIT_BUILD_DIR=$build SSEKIT_QUICKSTART_NO_BUILD=1
+unset OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL ANTHROPIC_BASE_URL
+
+rc=0
+timeout 120 "$src/demos/quickstart.sh" </dev/null >"$tmp/out" 2>"$tmp/err" || rc=$?
+[[ $rc == 0 ]] || fail "exit code $rc: $(tail -5 "$tmp/err")"
+grep -Eq '^# dashboard: http://127\.0\.0\.1:[0-9]+/\?stream=job-' "$tmp/err" || fail "no dashboard URL"
+grep -Eq '^# bridge job job-[^ ]+: done ' "$tmp/err" || fail "the bridge job did not end done: $(grep 'bridge job' "$tmp/err")"
+python3 - "$tmp/out" "$src/demos/transcripts/openai_chat_structured.sse" <<'PY' || fail "watch output"
+import json, sys
+text = ""
+for line in open(sys.argv[2], encoding="utf-8"):
+    if line.startswith("data: {"):
+        for c in json.loads(line[6:]).get("choices") or []:
+            text += c.get("delta", {}).get("content") or ""
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert "\n".join(lines[:-3]) == text, "the text lines"
+s = json.loads(lines[-3])["summary"]
+assert s["valid"] is True and s["state"] == "done", s
+assert json.loads(lines[-2]) == {"value": json.loads(text)}, "value"
+PY
+sleep 0.2
+[[ -z $(servers) ]] || fail "servers left running: $(servers)"
+
+# Ctrl-C mid-stream: SIGINT to the whole process group, as a terminal sends
+# it (job control on, so the script is a group of its own and does not start
+# with SIGINT ignored, as plain background jobs do)
+set -m
+"$src/demos/quickstart.sh" </dev/null >"$tmp/out2" 2>"$tmp/err2" &
+qs=$!
+set +m
+for _ in $(seq 100); do grep -q '"summary"\|ü' "$tmp/out2" 2>/dev/null && break; sleep 0.05; done
+kill -INT -- -$qs
+rc=0
+wait $qs || rc=$?
+[[ $rc == 130 ]] || fail "after SIGINT: exit code $rc, want 130"
+sleep 0.2
+[[ -z $(servers) ]] || fail "servers left running after SIGINT: $(servers)"
+
+[[ $fails == 0 ]] && echo "test_quickstart: all checks passed" || { echo "test_quickstart: $fails failure(s)"; exit 1; }
