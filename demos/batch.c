@@ -25,7 +25,7 @@
 
 #include <ssekit/ssekit.h>
 
-#include "review_schema.h"
+#include "example_request.h"
 
 #define MAX_ITEMS 64
 
@@ -50,8 +50,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "batch: N must be 1..%d\n", MAX_ITEMS);
         return 2;
     }
-    const char *provider = getenv("SSEKIT_PROVIDER");
-    const char *extra = getenv("SSEKIT_HEADER");
     static ssekit_request requests[MAX_ITEMS];
     static char prompts[MAX_ITEMS][512];
     for (size_t i = 0; i < n; i++) {
@@ -59,20 +57,11 @@ int main(int argc, char **argv)
         ssekit_preset p = {
             .provider = SSEKIT_PROVIDER_OPENAI,
             .base_url = argc > 1 ? argv[1] : NULL,
-            .model = getenv("SSEKIT_MODEL"),
             .prompt = prompts[i],
             .schema = REVIEW_SCHEMA,
             .schema_name = "review",
         };
-        if (provider && ssekit_provider_from_name(provider) >= 0)
-            p.provider = (ssekit_provider)ssekit_provider_from_name(provider);
-        if (!p.model)
-            p.model =
-                p.provider == SSEKIT_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest" : "gpt-4o-mini";
-        if (extra) {
-            p.headers = &extra;
-            p.header_count = 1;
-        }
+        example_preset_from_env(&p); /* SSEKIT_PROVIDER, SSEKIT_MODEL, SSEKIT_HEADER */
         char err[256];
         if (ssekit_request_build(&p, NULL, &requests[i], err, sizeof err) != SSEKIT_OK) {
             fprintf(stderr, "batch: %s\n", err);

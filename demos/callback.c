@@ -23,7 +23,7 @@
 
 #include <ssekit/ssekit.h>
 
-#include "review_schema.h"
+#include "example_request.h"
 
 struct state {
     int ok; /* set by the DONE event */
@@ -64,23 +64,12 @@ static int on_event(void *user, const ssekit_event *ev)
 
 int main(int argc, char **argv)
 {
-    const char *provider = getenv("SSEKIT_PROVIDER");
     ssekit_preset preset = {
         .provider = SSEKIT_PROVIDER_OPENAI,
         .base_url = argc > 1 ? argv[1] : NULL, /* NULL: the environment, then the official URL */
-        .model = getenv("SSEKIT_MODEL"),
         .prompt = REVIEW_TEXT,
     };
-    const char *extra = getenv("SSEKIT_HEADER");
-    if (provider && ssekit_provider_from_name(provider) >= 0)
-        preset.provider = (ssekit_provider)ssekit_provider_from_name(provider);
-    if (!preset.model)
-        preset.model = preset.provider == SSEKIT_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest"
-                                                                    : "gpt-4o-mini";
-    if (extra) {
-        preset.headers = &extra;
-        preset.header_count = 1;
-    }
+    example_preset_from_env(&preset); /* SSEKIT_PROVIDER, SSEKIT_MODEL, SSEKIT_HEADER */
 
     /* The preset becomes a request: URL, headers, JSON body. */
     ssekit_request rq;

@@ -32,7 +32,7 @@
 #include <ssekit/bridge.h>
 #include <ssekit/ssekit.h>
 
-#include "review_schema.h"
+#include "example_request.h"
 
 #define CHANNEL "review-1"
 
@@ -236,25 +236,14 @@ static void *stream_thread(void *arg)
 int main(int argc, char **argv)
 {
     struct job j = {0};
-    const char *provider = getenv("SSEKIT_PROVIDER");
-    const char *extra = getenv("SSEKIT_HEADER");
     ssekit_preset p = {
         .provider = SSEKIT_PROVIDER_OPENAI,
         .base_url = argc > 1 && *argv[1] ? argv[1] : NULL,
-        .model = getenv("SSEKIT_MODEL"),
         .prompt = REVIEW_TEXT,
         .schema = REVIEW_SCHEMA,
         .schema_name = "review",
     };
-    if (provider && ssekit_provider_from_name(provider) >= 0)
-        p.provider = (ssekit_provider)ssekit_provider_from_name(provider);
-    if (!p.model)
-        p.model =
-            p.provider == SSEKIT_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest" : "gpt-4o-mini";
-    if (extra) {
-        p.headers = &extra;
-        p.header_count = 1;
-    }
+    example_preset_from_env(&p); /* SSEKIT_PROVIDER, SSEKIT_MODEL, SSEKIT_HEADER */
     char err[256];
     if (ssekit_request_build(&p, NULL, &j.rq, err, sizeof err) != SSEKIT_OK) {
         fprintf(stderr, "dashboard: %s\n", err);

@@ -26,7 +26,7 @@
 
 #include <ssekit/ssekit.h>
 
-#include "review_schema.h"
+#include "example_request.h"
 
 #define N_PROMPTS 3
 #define MAX_KEYS 32
@@ -92,28 +92,17 @@ static double now_ms(void)
 
 int main(int argc, char **argv)
 {
-    const char *provider = getenv("SSEKIT_PROVIDER");
-    const char *extra = getenv("SSEKIT_HEADER");
     ssekit_request rq[N_PROMPTS];
     int built = 0;
     for (int k = 0; k < N_PROMPTS; k++, built++) {
         ssekit_preset p = {
             .provider = SSEKIT_PROVIDER_OPENAI,
             .base_url = argc > 1 ? argv[1] : NULL,
-            .model = getenv("SSEKIT_MODEL"),
             .prompt = reviews[k],
             .schema = REVIEW_SCHEMA,
             .schema_name = "review",
         };
-        if (provider && ssekit_provider_from_name(provider) >= 0)
-            p.provider = (ssekit_provider)ssekit_provider_from_name(provider);
-        if (!p.model)
-            p.model =
-                p.provider == SSEKIT_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest" : "gpt-4o-mini";
-        if (extra) {
-            p.headers = &extra;
-            p.header_count = 1;
-        }
+        example_preset_from_env(&p); /* SSEKIT_PROVIDER, SSEKIT_MODEL, SSEKIT_HEADER */
         char err[256];
         if (ssekit_request_build(&p, NULL, &rq[k], err, sizeof err) != SSEKIT_OK) {
             fprintf(stderr, "fanout: %s\n", err);

@@ -23,29 +23,18 @@
 
 #include <ssekit/ssekit.h>
 
-#include "review_schema.h"
+#include "example_request.h"
 
 int main(int argc, char **argv)
 {
-    const char *provider = getenv("SSEKIT_PROVIDER");
     ssekit_preset preset = {
         .provider = SSEKIT_PROVIDER_OPENAI,
         .base_url = argc > 1 ? argv[1] : NULL,
-        .model = getenv("SSEKIT_MODEL"),
         .prompt = REVIEW_TEXT,
         .schema = REVIEW_SCHEMA, /* asks for structured output and validates it */
         .schema_name = "review",
     };
-    const char *extra = getenv("SSEKIT_HEADER");
-    if (provider && ssekit_provider_from_name(provider) >= 0)
-        preset.provider = (ssekit_provider)ssekit_provider_from_name(provider);
-    if (!preset.model)
-        preset.model = preset.provider == SSEKIT_PROVIDER_ANTHROPIC ? "claude-3-5-haiku-latest"
-                                                                    : "gpt-4o-mini";
-    if (extra) {
-        preset.headers = &extra;
-        preset.header_count = 1;
-    }
+    example_preset_from_env(&preset); /* SSEKIT_PROVIDER, SSEKIT_MODEL, SSEKIT_HEADER */
     ssekit_request rq;
     char err[256];
     if (ssekit_request_build(&preset, NULL, &rq, err, sizeof err) != SSEKIT_OK) {

@@ -46,7 +46,7 @@ fi
 # ---- out-of-tree builds -----------------------------------------------------------
 mkdir -p "$tmp/app"
 for e in "${examples[@]}"; do cp "$src/demos/$e.c" "$tmp/app/"; done
-cp "$src/demos/review_schema.h" "$tmp/app/"
+cp "$src/demos/example_request.h" "$tmp/app/"
 cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
 san=()
 grep -q '^SSEKIT_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && san=(-fsanitize=address,undefined)
