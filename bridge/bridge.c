@@ -183,7 +183,8 @@ static int http_reply(struct lws *wsi, unsigned code, const char *body, const ch
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     memcpy(bb + LWS_PRE, body, n);
-    if (lws_write(wsi, bb + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+    if (br_http_method(wsi) != BR_HEAD &&
+        lws_write(wsi, bb + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n)
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -215,12 +216,32 @@ static void sub_free(ssekit_bridge *b, br_sub *s)
     sk_free(&b->a, s);
 }
 
+/* A channel that never had a message and has no subscriber left is
+ * forgotten: subscribing to names nobody publishes on must not fill the
+ * channel table (max_channels) for good, which would starve the publishers
+ * and the job API. */
+static void channel_reap(ssekit_bridge *b, br_channel *ch)
+{
+    if (ch->seq || ch->subs)
+        return;
+    for (br_channel **pp = &b->channels; *pp; pp = &(*pp)->next) {
+        if (*pp == ch) {
+            *pp = ch->next;
+            b->nchannels--;
+            br_channel_free(b, ch);
+            return;
+        }
+    }
+}
+
 static void conn_free(ssekit_bridge *b, br_conn *c)
 {
     while (c->subs) {
         br_sub *s = c->subs;
+        br_channel *ch = s->ch;
         c->subs = s->conn_next;
         sub_free(b, s);
+        channel_reap(b, ch);
     }
     client_uncount(b, c);
     sk_buf_free(&b->a, &c->ctl);
@@ -265,6 +286,8 @@ static br_sub *sub_add(ssekit_bridge *b, br_conn *c, br_channel *ch, uint64_t si
         c->nsubs++;
     }
     s->next_seq = since + 1;
+    s->join_seq = ch->seq;
+    s->join_bytes = ch->bytes;
     s->strikes = 0;
     s->sent_any = 0;
     /* A cursor ahead of the channel means the client saw another life of
@@ -359,6 +382,21 @@ static void inbox_free_items(br_inbox_item *it)
     }
 }
 
+/* Values in a tree (at most BR_JSON_MAX_DEPTH deep: the recursion is
+ * bounded). */
+static size_t tree_nodes(yajl_val v)
+{
+    size_t n = 1;
+    if (YAJL_IS_OBJECT(v)) {
+        for (size_t i = 0; i < v->u.object.len; i++)
+            n += 1 + tree_nodes(v->u.object.values[i]);
+    } else if (YAJL_IS_ARRAY(v)) {
+        for (size_t i = 0; i < v->u.array.len; i++)
+            n += tree_nodes(v->u.array.values[i]);
+    }
+    return n;
+}
+
 int ssekit_bridge_publish(ssekit_bridge *b, const char *channel, const char *type, const char *json,
                           size_t len)
 {
@@ -384,8 +422,9 @@ int ssekit_bridge_publish(ssekit_bridge *b, const char *channel, const char *typ
     memset(it, 0, sizeof *it);
     it->type = t;
     it->tree = v;
-    /* yajl's tree costs a few times the text; count it so. */
-    it->cost = 4 * len + sizeof *it;
+    /* What the inbox holds is yajl's tree: a node (and its malloc'd key or
+     * number text) per value, up to 40 times the text for "[1,1,1,...". */
+    it->cost = sizeof *it + 2 * len + 64 * tree_nodes(v);
     memcpy(it->channel, channel, strlen(channel));
     pthread_mutex_lock(&b->inbox_lock);
     if (b->inbox_bytes + it->cost > b->o.inbox_bytes) {
@@ -415,8 +454,8 @@ static void inbox_drain(ssekit_bridge *b)
         br_channel *ch = br_channel_get(b, it->channel, strlen(it->channel));
         /* Out of channels or memory: the message is lost for everyone, so
          * no subscriber has a gap in what it was promised. */
-        if (ch)
-            br_channel_append(b, ch, it->type, it->tree);
+        if (ch && br_channel_append(b, ch, it->type, it->tree) != SSEKIT_OK)
+            channel_reap(b, ch);
     }
     inbox_free_items(list);
     for (br_channel *ch = b->channels; ch; ch = ch->next) {
@@ -544,8 +583,14 @@ static int next_message(ssekit_bridge *b, br_conn *c, br_sub **ps, const char **
     br_channel *ch = s->ch;
     if (!s->want_snapshot) {
         br_msg *m = br_channel_msg(ch, s->next_seq);
-        int lag = !m || ch->seq - s->next_seq + 1 > b->o.backlog_count ||
-                  ch->bytes - (m->end - m->len) > b->o.backlog_bytes;
+        /* Behind by what was published after its cursor or after it
+         * subscribed, whichever is later: the history it asked for is
+         * replayed whole while it is still in the ring. */
+        uint64_t from = s->next_seq - 1 > s->join_seq ? s->next_seq - 1 : s->join_seq;
+        uint64_t from_bytes =
+            m && m->end - m->len > s->join_bytes ? m->end - m->len : s->join_bytes;
+        int lag = !m || ch->seq - from > b->o.backlog_count ||
+                  ch->bytes - from_bytes > b->o.backlog_bytes;
         if (lag) {
             if (s->sent_any && ++s->strikes > b->o.max_snapshots) {
                 c->close_code = 4008;
@@ -653,74 +698,82 @@ static int conn_writable(ssekit_bridge *b, br_conn *c)
 
 static void ws_message(ssekit_bridge *b, br_conn *c)
 {
-    int rc;
-    yajl_val v = br_json_parse(c->rx.p, c->rx.len, &rc);
-    const char *op = NULL, *chname = NULL;
-    yajl_val since = NULL;
-    if (v && YAJL_IS_OBJECT(v)) {
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            const char *k = v->u.object.keys[i];
-            yajl_val x = v->u.object.values[i];
-            if (strcmp(k, "op") == 0 && YAJL_IS_STRING(x))
-                op = x->u.string;
-            else if (strcmp(k, "channel") == 0 && YAJL_IS_STRING(x))
-                chname = x->u.string;
-            else if (strcmp(k, "since") == 0)
-                since = x;
-        }
-    }
     static const char err[] = "{\"type\":\"protocol_error\",\"message\":\"%s\",\"x\":%llu}";
-    if (!op) {
-        ctl_printf(b, c, err, "expected a JSON object with \\\"op\\\"", 0);
-    } else if (strcmp(op, "ping") == 0) {
+    br_control m;
+    if (br_control_parse(c->rx.p, c->rx.len, &m) != SSEKIT_OK) {
+        ctl_printf(b, c, err, "out of memory", 0);
+        return;
+    }
+    size_t nlen = strlen(m.channel);
+    br_channel *ch = m.op == BR_OP_SUBSCRIBE || m.op == BR_OP_UNSUBSCRIBE
+                         ? br_channel_find(b, m.channel, nlen)
+                         : NULL;
+    switch (m.op) {
+    case BR_OP_BAD:
+        ctl_printf(b, c, err, m.error, 0);
+        break;
+    case BR_OP_PING:
         ctl_push(b, c, "{\"type\":\"pong\"}", 15);
-    } else if (strcmp(op, "subscribe") == 0 || strcmp(op, "unsubscribe") == 0) {
-        uint64_t from = 0;
-        int sub = op[0] == 's';
-        if (!chname || !br_channel_name_ok(chname, strlen(chname))) {
-            ctl_printf(b, c, err, "bad channel name", 0);
-        } else if (sub && since && !(YAJL_IS_INTEGER(since) && YAJL_GET_INTEGER(since) >= 0)) {
-            ctl_printf(b, c, err, "since must be a non-negative integer", 0);
-        } else if (!sub) {
-            br_channel *ch = br_channel_find(b, chname, strlen(chname));
-            if (ch)
-                sub_remove(b, c, ch);
-            ctl_printf(b, c, "{\"type\":\"unsubscribed\",\"channel\":\"%s\"}", chname, 0);
+        break;
+    case BR_OP_UNSUBSCRIBE:
+        if (ch) {
+            sub_remove(b, c, ch);
+            channel_reap(b, ch);
+        }
+        ctl_printf(b, c, "{\"type\":\"unsubscribed\",\"channel\":\"%s\"}", m.channel, 0);
+        break;
+    case BR_OP_SUBSCRIBE: {
+        if (!ch && c->nsubs < b->o.max_subscriptions)
+            ch = br_channel_get(b, m.channel, nlen);
+        int have = 0;
+        for (br_sub *x = c->subs; x; x = x->conn_next)
+            have |= x->ch == ch;
+        if (!ch || (!have && c->nsubs >= b->o.max_subscriptions)) {
+            ctl_printf(b, c, err, "too many channels or subscriptions", 0);
         } else {
-            br_channel *ch = br_channel_find(b, chname, strlen(chname));
-            if (!ch && c->nsubs < b->o.max_subscriptions)
-                ch = br_channel_get(b, chname, strlen(chname));
-            if (since)
-                from = (uint64_t)YAJL_GET_INTEGER(since);
-            int have = 0;
-            for (br_sub *x = c->subs; x; x = x->conn_next)
-                have |= x->ch == ch;
-            if (!ch || (!have && c->nsubs >= b->o.max_subscriptions)) {
-                ctl_printf(b, c, err, "too many channels or subscriptions", 0);
-            } else {
-                /* the ack goes out before any message of the channel */
-                ctl_printf(b, c, "{\"type\":\"subscribed\",\"channel\":\"%s\",\"head\":%llu}",
-                           chname, ch->seq);
-                if (!sub_add(b, c, ch, from))
-                    ctl_printf(b, c, err, "out of memory", 0);
+            /* the ack goes out before any message of the channel */
+            ctl_printf(b, c, "{\"type\":\"subscribed\",\"channel\":\"%s\",\"head\":%llu}",
+                       m.channel, ch->seq);
+            if (!sub_add(b, c, ch, m.since)) {
+                ctl_printf(b, c, err, "out of memory", 0);
+                channel_reap(b, ch);
             }
         }
-    } else {
-        ctl_printf(b, c, err, "unknown op", 0);
+        break;
     }
-    yajl_tree_free(v);
+    }
 }
 
 /* ---- HTTP routes --------------------------------------------------------------- */
 
+/* The SSE response's headers (a HEAD request gets them alone). */
+static int sse_headers(struct lws *wsi)
+{
+    unsigned char hb[LWS_PRE + 512], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb - 1;
+    if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                    end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-cache", 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    return 0;
+}
+
 static int sse_start(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *name, size_t nlen)
 {
-    char v[32];
+    char v[64];
     uint64_t since = 0;
-    int n = lws_hdr_custom_copy(wsi, v, sizeof v, "last-event-id:", 14);
+    /* too long to be a seq: refused, not taken for "no Last-Event-ID" (which
+     * would replay the whole history) */
+    int n = lws_hdr_custom_length(wsi, "last-event-id:", 14);
+    if (n >= (int)sizeof v ||
+        (n > 0 && lws_hdr_custom_copy(wsi, v, sizeof v, "last-event-id:", 14) != n))
+        return http_reply(wsi, 400, "{\"error\":\"bad since or Last-Event-ID\"}", NULL, NULL);
     const char *q = n > 0 ? v : lws_get_urlarg_by_name(wsi, "since=", v, sizeof v);
     if (q && parse_u64(q, &since))
         return http_reply(wsi, 400, "{\"error\":\"bad since or Last-Event-ID\"}", NULL, NULL);
+    if (br_http_method(wsi) == BR_HEAD)
+        return sse_headers(wsi) || lws_http_transaction_completed(wsi) ? -1 : 0;
     unsigned lim = client_limit(b, wsi);
     if (lim)
         return http_reply(wsi, lim, "{\"error\":\"too many clients\"}", NULL, NULL);
@@ -731,27 +784,24 @@ static int sse_start(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char
     if (!c || client_count(b, c)) {
         if (c)
             conn_free(b, c);
+        channel_reap(b, ch);
         return http_reply(wsi, 503, "{\"error\":\"out of memory\"}", NULL, NULL);
     }
     *pc = c;
-    unsigned char hb[LWS_PRE + 512], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb - 1;
-    if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
-                                    end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-cache", 8, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+    if (!sub_add(b, c, ch, since)) {
+        channel_reap(b, ch);
+        return -1;
+    }
+    if (sse_headers(wsi))
         return -1;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     lws_set_timer_usecs(wsi, (lws_usec_t)b->o.sse_keepalive_s * LWS_US_PER_SEC);
-    if (!sub_add(b, c, ch, since))
-        return -1;
     return 0;
 }
 
 static int on_http(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *uri)
 {
-    int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+    unsigned method = br_http_method(wsi);
     int mine = br_http_public(b, wsi, uri); /* /healthz, the dashboard */
     if (mine != BR_HTTP_NOT_MINE)
         return mine;
@@ -762,20 +812,31 @@ static int on_http(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *
                           "www-authenticate:", "Bearer");
     static const char streams[] = "/v1/streams/", events[] = "/events";
     size_t ul = strlen(uri);
-    if (get && ul > sizeof streams - 1 + sizeof events - 1 &&
+    if (ul > sizeof streams - 1 + sizeof events - 1 &&
         strncmp(uri, streams, sizeof streams - 1) == 0 &&
         strcmp(uri + ul - (sizeof events - 1), events) == 0) {
         const char *name = uri + sizeof streams - 1;
         size_t nlen = ul - (sizeof streams - 1) - (sizeof events - 1);
         if (!br_channel_name_ok(name, nlen))
             return http_reply(wsi, 404, "{\"error\":\"bad stream id\"}", NULL, NULL);
+        if (!(method & (BR_GET | BR_HEAD)))
+            return http_reply(wsi, 405, "{\"error\":\"method not allowed\"}",
+                              "allow:", br_http_allow(BR_GET | BR_HEAD));
         return sse_start(b, wsi, pc, name, nlen);
     }
     if ((mine = br_http_route(b, wsi, pc, uri)) != BR_HTTP_NOT_MINE)
-        return mine; /* the job API, /metrics */
+        return mine;                /* the job API, /metrics */
+    if (strcmp(uri, "/v1/ws") == 0) /* a plain request, not an upgrade */
+        return method == BR_GET ? http_reply(wsi, 426, "{\"error\":\"WebSocket upgrade required\"}",
+                                             "upgrade:", "websocket")
+                                : http_reply(wsi, 405, "{\"error\":\"method not allowed\"}",
+                                             "allow:", br_http_allow(BR_GET));
     static const char pub[] = "/v1/publish/";
-    if (post && b->o.publish_endpoint && strncmp(uri, pub, sizeof pub - 1) == 0 &&
+    if (b->o.publish_endpoint && strncmp(uri, pub, sizeof pub - 1) == 0 &&
         br_channel_name_ok(uri + sizeof pub - 1, strlen(uri + sizeof pub - 1))) {
+        if (method != BR_POST)
+            return http_reply(wsi, 405, "{\"error\":\"method not allowed\"}",
+                              "allow:", br_http_allow(BR_POST));
         br_conn *c = conn_new(b, wsi, BR_CONN_PUBLISH);
         if (!c)
             return -1;
@@ -1005,8 +1066,10 @@ int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *opt,
     else
         ssekit_bridge_options_init(&o);
     fill_defaults(&o);
+    /* a ring of history_count pointers per channel: the size must not wrap */
     if (o.port < 0 || o.port > 65535 || (o.n_origins && !o.origins) || o.idle_timeout_s > 65535 ||
-        o.sse_keepalive_s > 86400 || (o.cert_path && *o.cert_path) != (o.key_path && *o.key_path))
+        o.history_count > SSEKIT_BRIDGE_MAX_HISTORY || o.sse_keepalive_s > 86400 ||
+        (o.cert_path && *o.cert_path) != (o.key_path && *o.key_path))
         return SSEKIT_E_INVALID;
     ssekit_alloc_funcs a;
     sk_alloc_init(&a, alloc);

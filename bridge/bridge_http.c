@@ -15,9 +15,47 @@
 
 #define BR_IDEM_MAX 128
 
+unsigned br_http_method(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes t;
+        unsigned m;
+    } methods[] = {{WSI_TOKEN_GET_URI, BR_GET},
+                   {WSI_TOKEN_HEAD_URI, BR_HEAD},
+                   {WSI_TOKEN_POST_URI, BR_POST},
+                   {WSI_TOKEN_DELETE_URI, BR_DELETE}};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        if (lws_hdr_total_length(wsi, methods[i].t) > 0)
+            return methods[i].m;
+    }
+    return BR_OTHER_METHOD;
+}
+
+const char *br_http_allow(unsigned m)
+{
+    static const char *const allow[16] = {"",
+                                          "GET",
+                                          "HEAD",
+                                          "GET, HEAD",
+                                          "POST",
+                                          "GET, POST",
+                                          "HEAD, POST",
+                                          "GET, HEAD, POST",
+                                          "DELETE",
+                                          "GET, DELETE",
+                                          "HEAD, DELETE",
+                                          "GET, HEAD, DELETE",
+                                          "POST, DELETE",
+                                          "GET, POST, DELETE",
+                                          "HEAD, POST, DELETE",
+                                          "GET, HEAD, POST, DELETE"};
+    return allow[m & 15];
+}
+
 /* One whole response of any size: headers (name/value pairs, NULL-ended),
  * then the body. What the socket does not take at once, libwebsockets keeps
- * and sends before it completes the transaction. */
+ * and sends before it completes the transaction. A HEAD request gets the
+ * same headers (Content-Length included) and no body. */
 static int send_reply(struct lws *wsi, unsigned code, const char *type, const char *body,
                       size_t len, const char *const *hdrs)
 {
@@ -32,7 +70,7 @@ static int send_reply(struct lws *wsi, unsigned code, const char *type, const ch
     }
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    if (len) {
+    if (len && br_http_method(wsi) != BR_HEAD) {
         unsigned char *buf = malloc(LWS_PRE + len);
         if (!buf)
             return -1;
@@ -60,18 +98,27 @@ static int send_static(struct lws *wsi, unsigned code, const char *msg)
     return send_reply(wsi, code, "application/json", msg, strlen(msg), json_hdrs);
 }
 
+/* 405 with the Allow header the method needs (RFC 9110 15.5.6). */
+static int not_allowed(struct lws *wsi, unsigned allowed)
+{
+    static const char msg[] = "{\"error\":\"method not allowed\"}";
+    const char *const h[] = {"allow:", br_http_allow(allowed), "cache-control:", "no-store", NULL};
+    return send_reply(wsi, 405, "application/json", msg, sizeof msg - 1, h);
+}
+
 int br_http_public(ssekit_bridge *b, struct lws *wsi, const char *uri)
 {
     (void)b;
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+    unsigned m = br_http_method(wsi);
+    const br_web_file *f = strcmp(uri, "/healthz") == 0 ? NULL : br_web_find(uri);
+    if (!f && strcmp(uri, "/healthz") != 0)
         return BR_HTTP_NOT_MINE;
-    if (strcmp(uri, "/healthz") == 0) {
+    if (!(m & (BR_GET | BR_HEAD)))
+        return not_allowed(wsi, BR_GET | BR_HEAD);
+    if (!f) {
         static const char *const h[] = {"cache-control:", "no-store", NULL};
         return send_reply(wsi, 200, "text/plain; charset=utf-8", "ok", 2, h);
     }
-    const br_web_file *f = br_web_find(uri);
-    if (!f)
-        return BR_HTTP_NOT_MINE;
     static const char *const h[] = {"content-security-policy:",
                                     BR_CSP,
                                     "x-content-type-options:",
@@ -134,12 +181,11 @@ int br_http_body(ssekit_bridge *b, struct lws *wsi, br_conn *c)
 
 int br_http_route(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *uri)
 {
-    int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-    int del = lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0;
+    unsigned m = br_http_method(wsi);
+    int get = (m & (BR_GET | BR_HEAD)) != 0; /* HEAD: the same, without the body */
+    int post = m == BR_POST, del = m == BR_DELETE;
     if (strcmp(uri, "/metrics") == 0)
-        return get ? do_metrics(b, wsi)
-                   : send_static(wsi, 405, "{\"error\":\"method not allowed\"}");
+        return get ? do_metrics(b, wsi) : not_allowed(wsi, BR_GET | BR_HEAD);
     static const char streams[] = "/v1/streams", result[] = "/result";
     if (!b->jobs || strncmp(uri, streams, sizeof streams - 1) != 0)
         return BR_HTTP_NOT_MINE;
@@ -150,7 +196,7 @@ int br_http_route(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *u
         if (post)
             return job_post(b, wsi, pc);
         if (!get)
-            return send_static(wsi, 405, "{\"error\":\"method not allowed\"}");
+            return not_allowed(wsi, BR_GET | BR_HEAD | BR_POST);
         code = br_jobs_list(b, &out);
     } else if (*rest == '/' && rest[1]) {
         const char *id = rest + 1;
@@ -167,7 +213,7 @@ int br_http_route(ssekit_bridge *b, struct lws *wsi, br_conn **pc, const char *u
         else if (!is_result && del)
             code = br_jobs_cancel(b, id, n, &out);
         else
-            return send_static(wsi, 405, "{\"error\":\"method not allowed\"}");
+            return not_allowed(wsi, is_result ? BR_GET | BR_HEAD : BR_GET | BR_HEAD | BR_DELETE);
     } else {
         return BR_HTTP_NOT_MINE;
     }

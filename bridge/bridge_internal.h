@@ -19,6 +19,11 @@
 #include "buffer.h"
 
 #define BR_NAME_MAX 128
+/* Nesting of arrays and objects accepted in any JSON the bridge parses
+ * (published payloads, WebSocket messages, POST bodies): deeper is
+ * SSEKIT_E_TOO_DEEP. Above the partial builder's default (128) plus the few
+ * levels of a patch message. */
+#define BR_JSON_MAX_DEPTH 256
 
 typedef enum br_type {
     BR_DELTA,
@@ -73,6 +78,9 @@ struct br_sub {
     br_sub *ch_prev, *ch_next; /* in ch->subs */
     br_sub *conn_next;         /* in conn->subs */
     uint64_t next_seq;         /* next message to send */
+    /* The head (seq, bytes) when it subscribed: the history it asked for up
+     * to there does not count against its backlog, only what came after. */
+    uint64_t join_seq, join_bytes;
     int want_snapshot;
     unsigned strikes; /* lag snapshots since it last caught up */
     int at_head;      /* its last write reached the head; if the socket took it
@@ -177,6 +185,30 @@ int br_http_body(ssekit_bridge *b, struct lws *wsi, br_conn *c);
 /* bridge_json.c */
 int br_json_escape(const ssekit_alloc_funcs *a, sk_buf *out, const char *s, size_t n);
 int br_json_render(const ssekit_alloc_funcs *a, sk_buf *out, yajl_val v);
+/* A tree (free with yajl_tree_free), or NULL with *status SSEKIT_E_JSON (not
+ * JSON, empty, or holding a NUL byte), SSEKIT_E_TOO_DEEP (nested deeper than
+ * BR_JSON_MAX_DEPTH) or SSEKIT_E_NOMEM. */
 yajl_val br_json_parse(const char *json, size_t len, int *status);
+
+/* bridge_control.c: one client -> bridge WebSocket message, parsed (no
+ * libwebsockets needed: tests/fuzz/fuzz_bridge_control.c). */
+typedef enum br_op { BR_OP_BAD, BR_OP_PING, BR_OP_SUBSCRIBE, BR_OP_UNSUBSCRIBE } br_op;
+typedef struct br_control {
+    br_op op;
+    char channel[BR_NAME_MAX + 1]; /* a valid channel name (subscribe, unsubscribe) */
+    int has_since;
+    uint64_t since;    /* subscribe: the last seq the client has */
+    const char *error; /* BR_OP_BAD: why, a static text that needs no JSON escaping */
+} br_control;
+/* Fills *out from `len` bytes of `msg`. Returns SSEKIT_OK (out->op says
+ * what; BR_OP_BAD with out->error for a message the protocol refuses) or
+ * SSEKIT_E_NOMEM. */
+int br_control_parse(const char *msg, size_t len, br_control *out);
+
+/* bridge_http.c: the request's method, one of these bits. */
+enum { BR_GET = 1, BR_HEAD = 2, BR_POST = 4, BR_DELETE = 8, BR_OTHER_METHOD = 16 };
+unsigned br_http_method(struct lws *wsi);
+/* The "Allow" header's value for a set of those bits ("GET, HEAD"). */
+const char *br_http_allow(unsigned methods);
 
 #endif

@@ -167,30 +167,30 @@ static br_job *find(br_jobs *J, const char *id, size_t n)
 
 /* A raw job's request points at raw_url and raw_schema (freed on their
  * own); the others' was made by ssekit_request_build(). */
-static void clear_request(ssekit_bridge *b, br_job *j)
+static void clear_request(const ssekit_alloc_funcs *a, br_job *j)
 {
     if (j->provider == SSEKIT_PROVIDER_RAW)
         memset(&j->rq, 0, sizeof j->rq);
     else
-        ssekit_request_clear(&j->rq, &b->a);
+        ssekit_request_clear(&j->rq, a);
 }
 
-static void job_free(ssekit_bridge *b, br_job *j)
+static void job_free(const ssekit_alloc_funcs *a, br_job *j)
 {
-    clear_request(b, j);
+    clear_request(a, j);
     ssekit_schema_free(j->raw_schema);
     ssekit_partial_free(j->partial);
-    sk_free(&b->a, j->raw_url);
-    sk_free(&b->a, j->idem);
-    sk_free(&b->a, j->model);
-    sk_free(&b->a, j->err_msg);
-    sk_free(&b->a, j->value);
-    sk_free(&b->a, j->raw);
-    sk_free(&b->a, j->viol);
-    sk_buf_free(&b->a, &j->patches);
-    sk_buf_free(&b->a, &j->msg);
-    sk_buf_free(&b->a, &j->text);
-    sk_free(&b->a, j);
+    sk_free(a, j->raw_url);
+    sk_free(a, j->idem);
+    sk_free(a, j->model);
+    sk_free(a, j->err_msg);
+    sk_free(a, j->value);
+    sk_free(a, j->raw);
+    sk_free(a, j->viol);
+    sk_buf_free(a, &j->patches);
+    sk_buf_free(a, &j->msg);
+    sk_buf_free(a, &j->text);
+    sk_free(a, j);
 }
 
 /* ---- rendering (under the lock) ------------------------------------------------ */
@@ -499,8 +499,17 @@ static void restart(br_jobs *J, br_job *j, const ssekit_event *ev, int retry)
         j->partial_dead = 0;
         j->main_index = -1;
     }
-    snprintf(note, sizeof note, "%s %u in %llu ms: %.200s", retry ? "retry" : "reconnect",
-             ev->attempt, (unsigned long long)ev->delay_ms, ev->message ? ev->message : "");
+    /* at most 200 bytes of the reason, cut before a UTF-8 continuation byte:
+     * half a character would make the whole message invalid JSON text */
+    const char *why = ev->message ? ev->message : "";
+    size_t wn = strlen(why);
+    if (wn > 200) {
+        wn = 200;
+        while (wn > 0 && ((unsigned char)why[wn] & 0xC0) == 0x80)
+            wn--;
+    }
+    snprintf(note, sizeof note, "%s %u in %llu ms: %.*s", retry ? "retry" : "reconnect",
+             ev->attempt, (unsigned long long)ev->delay_ms, (int)wn, why);
     publish_progress(J, j, &j->msg, note);
 }
 
@@ -639,7 +648,7 @@ static void job_release(br_jobs *J, br_job *j)
 {
     ssekit_stream_free(j->s);
     j->s = NULL;
-    clear_request(J->b, j);
+    clear_request(&J->b->a, j);
     ssekit_schema_free(j->raw_schema);
     j->raw_schema = NULL;
     ssekit_partial_free(j->partial);
@@ -770,9 +779,8 @@ static void new_id(char *id)
 }
 
 /* Builds j's request from the body. Returns 0, or -1 with a message in err. */
-static int job_build(br_jobs *J, br_job *j, yajl_val v, char *err, size_t errlen)
+static int job_build(const ssekit_alloc_funcs *a, br_job *j, yajl_val v, char *err, size_t errlen)
 {
-    const ssekit_alloc_funcs *a = &J->b->a;
     const char *bad = NULL;
     if (!YAJL_IS_OBJECT(v)) {
         snprintf(err, errlen, "the body must be a JSON object");
@@ -897,6 +905,46 @@ static int job_build(br_jobs *J, br_job *j, yajl_val v, char *err, size_t errlen
     return rc;
 }
 
+/* The job a POST /v1/streams body describes, in *out (free with job_free):
+ * SSEKIT_OK, SSEKIT_E_NOMEM, or SSEKIT_E_INVALID with a message in err. */
+static int job_parse(const ssekit_alloc_funcs *a, const char *body, size_t len, br_job **out,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc;
+    yajl_val v = br_json_parse(body, len, &rc);
+    if (!v) {
+        snprintf(err, errlen, "%s",
+                 rc == SSEKIT_E_NOMEM      ? "out of memory"
+                 : rc == SSEKIT_E_TOO_DEEP ? "the body is nested too deep"
+                                           : "the body is not JSON");
+        return rc == SSEKIT_E_NOMEM ? rc : SSEKIT_E_INVALID;
+    }
+    br_job *j = sk_malloc(a, sizeof *j);
+    if (!j) {
+        yajl_tree_free(v);
+        snprintf(err, errlen, "out of memory");
+        return SSEKIT_E_NOMEM;
+    }
+    memset(j, 0, sizeof *j);
+    rc = job_build(a, j, v, err, errlen) ? SSEKIT_E_INVALID : SSEKIT_OK;
+    yajl_tree_free(v);
+    if (rc != SSEKIT_OK && strcmp(err, "out of memory") == 0)
+        rc = SSEKIT_E_NOMEM;
+    *out = j;
+    return rc;
+}
+
+int br_jobs_check_body(const ssekit_alloc_funcs *a, const char *body, size_t len, char *err,
+                       size_t errlen)
+{
+    br_job *j = NULL;
+    int rc = job_parse(a, body, len, &j, err, errlen);
+    if (j)
+        job_free(a, j);
+    return rc;
+}
+
 static int render_created(const ssekit_alloc_funcs *a, sk_buf *out, const br_job *j)
 {
     return bprintf(a, out, "{\"id\":\"%s\",\"channel\":\"%s\",\"stage\":\"%s\"}", j->id, j->id,
@@ -930,28 +978,17 @@ unsigned br_jobs_submit(ssekit_bridge *b, const char *body, size_t len, const ch
         }
         pthread_mutex_unlock(&J->lock);
     }
-    int rc;
-    yajl_val v = br_json_parse(body, len, &rc);
-    if (!v)
-        return reply_error(a, out, 400, "the body is not JSON");
-    br_job *j = sk_malloc(a, sizeof *j);
-    if (!j) {
-        yajl_tree_free(v);
-        return 0;
-    }
-    memset(j, 0, sizeof *j);
-    j->J = J;
     char err[256];
-    rc = job_build(J, j, v, err, sizeof err);
-    yajl_tree_free(v);
-    if (!rc && idem && !(j->idem = dupmem(a, idem, strlen(idem)))) {
-        snprintf(err, sizeof err, "out of memory");
-        rc = -1;
+    br_job *j = NULL;
+    int rc = job_parse(a, body, len, &j, err, sizeof err);
+    if (rc == SSEKIT_OK && idem && !(j->idem = dupmem(a, idem, strlen(idem))))
+        rc = SSEKIT_E_NOMEM;
+    if (rc != SSEKIT_OK) {
+        if (j)
+            job_free(a, j);
+        return rc == SSEKIT_E_NOMEM ? 0 : reply_error(a, out, 400, err);
     }
-    if (rc) {
-        job_free(b, j);
-        return reply_error(a, out, 400, err);
-    }
+    j->J = J;
     new_id(j->id);
     j->stage = ST_QUEUED;
     j->created_ms = j->updated_ms = wall_ms();
@@ -959,7 +996,7 @@ unsigned br_jobs_submit(ssekit_bridge *b, const char *body, size_t len, const ch
     if (J->count >= J->max_jobs) {
         J->rejected++;
         pthread_mutex_unlock(&J->lock);
-        job_free(b, j);
+        job_free(&b->a, j);
         return reply_error(a, out, 429, "too many jobs");
     }
     /* The channel starts with the job's first state, before the worker can
@@ -1129,7 +1166,7 @@ void br_jobs_free(ssekit_bridge *b)
     while (J->head) {
         br_job *j = J->head;
         J->head = j->next;
-        job_free(b, j);
+        job_free(&b->a, j);
     }
     pthread_cond_destroy(&J->cond);
     pthread_mutex_destroy(&J->lock);
@@ -1163,7 +1200,7 @@ void br_jobs_service(ssekit_bridge *b)
         br_job *j = gone;
         gone = j->next;
         br_channel_drop(b, j->id);
-        job_free(b, j);
+        job_free(&b->a, j);
     }
 }
 

@@ -14,6 +14,12 @@ void br_jobs_free(ssekit_bridge *b);    /* stops and joins the worker; NULL-safe
 void br_jobs_service(ssekit_bridge *b); /* drops expired jobs and their channels */
 unsigned br_jobs_submit(ssekit_bridge *b, const char *body, size_t len, const char *idem,
                         sk_buf *out);
+/* What br_jobs_submit does with a body short of running it (no bridge, no
+ * thread, no libwebsockets: tests/fuzz/fuzz_bridge_job.c): builds the
+ * request and frees it. SSEKIT_OK, SSEKIT_E_NOMEM, or SSEKIT_E_INVALID with a
+ * message in err (the 400's). */
+int br_jobs_check_body(const ssekit_alloc_funcs *a, const char *body, size_t len, char *err,
+                       size_t errlen);
 unsigned br_jobs_list(ssekit_bridge *b, sk_buf *out);
 unsigned br_jobs_status(ssekit_bridge *b, const char *id, size_t n, sk_buf *out);
 unsigned br_jobs_result(ssekit_bridge *b, const char *id, size_t n, sk_buf *out);

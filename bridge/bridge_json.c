@@ -76,8 +76,47 @@ int br_json_render(const ssekit_alloc_funcs *a, sk_buf *out, yajl_val v)
     }
 }
 
+/* The deepest nesting of arrays and objects in `json`, counted without
+ * parsing (strings skipped), stopping once past `limit`: yajl's tree and the
+ * functions that walk it (yajl_tree_free, br_json_render) recurse once per
+ * level, so a hostile "[[[[..." of a few MiB would overflow the stack. */
+static size_t json_depth(const char *json, size_t len, size_t limit)
+{
+    size_t depth = 0, max = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len && max <= limit; i++) {
+        char c = json[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                max = depth;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return max;
+}
+
 yajl_val br_json_parse(const char *json, size_t len, int *status)
 {
+    if (!json || !len) { /* an empty WebSocket message or POST body */
+        *status = SSEKIT_E_JSON;
+        return NULL;
+    }
+    if (memchr(json, '\0', len)) {
+        *status = SSEKIT_E_JSON;
+        return NULL;
+    }
+    if (json_depth(json, len, BR_JSON_MAX_DEPTH) > BR_JSON_MAX_DEPTH) {
+        *status = SSEKIT_E_TOO_DEEP;
+        return NULL;
+    }
     /* yajl_tree_parse wants a NUL-terminated string. */
     char *copy = malloc(len + 1);
     if (!copy) {
@@ -86,11 +125,6 @@ yajl_val br_json_parse(const char *json, size_t len, int *status)
     }
     memcpy(copy, json, len);
     copy[len] = '\0';
-    if (memchr(json, '\0', len)) {
-        free(copy);
-        *status = SSEKIT_E_JSON;
-        return NULL;
-    }
     yajl_val v = yajl_tree_parse(copy, NULL, 0);
     free(copy);
     *status = v ? SSEKIT_OK : SSEKIT_E_JSON;

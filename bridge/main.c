@@ -3,7 +3,7 @@
  *   ssekit-bridge --listen 127.0.0.1:PORT [--token T] [--origin O ...]
  *                 [--history N] [--history-bytes N] [--backlog N]
  *                 [--backlog-bytes N] [--max-clients N] [--max-per-address N]
- *                 [--max-message N] [--idle-timeout S] [--keepalive S]
+ *                 [--max-message N] [--max-channels N] [--idle-timeout S] [--keepalive S]
  *                 [--publish-endpoint] [--max-jobs N] [--job-ttl S] [--no-jobs]
  *
  * The job API (POST /v1/streams ...) is on unless --no-jobs: jobs stream
@@ -36,6 +36,7 @@ static int usage(void)
     fprintf(stderr, "usage: ssekit-bridge --listen HOST:PORT [--token T] [--origin O ...]\n"
                     "       [--history N] [--history-bytes N] [--backlog N] [--backlog-bytes N]\n"
                     "       [--max-clients N] [--max-per-address N] [--max-message N]\n"
+                    "       [--max-channels N]\n"
                     "       [--idle-timeout S] [--keepalive S] [--publish-endpoint]\n"
                     "       [--max-jobs N] [--job-ttl S] [--no-jobs] [--cert FILE --key FILE]\n"
                     "\n"
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
             o.max_per_address = n;
         } else if (strcmp(a, "--max-message") == 0) {
             o.max_message = n;
+        } else if (strcmp(a, "--max-channels") == 0) {
+            o.max_channels = n;
         } else if (strcmp(a, "--idle-timeout") == 0 && n <= 65535) {
             o.idle_timeout_s = (unsigned)n;
         } else if (strcmp(a, "--keepalive") == 0 && n <= 86400) {

@@ -56,6 +56,9 @@ node "$src/tests/bridge/bridge.test.mjs" "$bin" "$mods" || rc=1
 # limits (clients, per address, idle, inbound size, a slow client) and the
 # framing of batched writes
 node "$src/tests/bridge/limits.test.mjs" "$bin" "$mods" || rc=1
+# HTTP edge cases (HEAD, 405 + Allow, resume ids), hostile input (deep JSON,
+# empty messages, channel-table filling) and history replay on join
+node "$src/tests/bridge/http.test.mjs" "$bin" "$mods" || rc=1
 # TLS (--cert/--key) with a self-signed certificate for 127.0.0.1, which the
 # Node clients are told to trust (so they verify it)
 if ! command -v openssl >/dev/null; then

@@ -4,6 +4,7 @@
  * clients in tests/test_bridge.sh. */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,25 @@ static size_t on_data(char *p, size_t sz, size_t n, void *u)
         r->len -= used;
     }
     return r->count >= N_MSGS ? 0 : len; /* 0 ends the transfer */
+}
+
+/* {"text":"x","v":[[...]]}: an object holding `arrays` nested arrays, so
+ * arrays + 1 levels deep. */
+static char *nested_buf;
+static const char *nested(size_t arrays)
+{
+    free(nested_buf);
+    nested_buf = malloc(2 * arrays + 32);
+    if (!nested_buf)
+        abort();
+    char *p = nested_buf;
+    p += sprintf(p, "{\"text\":\"x\",\"v\":");
+    memset(p, '[', arrays);
+    p += arrays;
+    memset(p, ']', arrays);
+    p += arrays;
+    strcpy(p, "}");
+    return nested_buf;
 }
 
 static void *run_bridge(void *arg)
@@ -138,6 +158,59 @@ int main(void)
     CHECK(ssekit_bridge_new(&b, &t, NULL) == SSEKIT_E_INVALID && b == NULL);
     t.cert_path = "/nonexistent/cert.pem";
     CHECK(ssekit_bridge_new(&b, &t, NULL) == SSEKIT_E_IO && b == NULL);
+
+    /* history_count sizes a ring of pointers per channel: a count whose
+     * size wraps around would make a tiny ring that the first messages
+     * overflow. Refused, like every count past the documented maximum. */
+    ssekit_bridge_options ho;
+    ssekit_bridge_options_init(&ho);
+    ho.history_count = SIZE_MAX / sizeof(void *) + 2; /* x 8 wraps to 8 bytes */
+    b = (ssekit_bridge *)&ho;
+    CHECK(ssekit_bridge_new(&b, &ho, NULL) == SSEKIT_E_INVALID && b == NULL);
+    ho.history_count = SSEKIT_BRIDGE_MAX_HISTORY + 1;
+    CHECK(ssekit_bridge_new(&b, &ho, NULL) == SSEKIT_E_INVALID && b == NULL);
+
+    /* Nesting: yajl's tree and everything that walks it recurse per level,
+     * so a deep payload must be refused before it is parsed (a few MB of
+     * "[[[[" used to overflow the stack). 256 levels pass, 257 do not. */
+    ho.history_count = 0;
+    REQUIRE(ssekit_bridge_new(&b, &ho, NULL) == SSEKIT_OK);
+    const char *ok = nested(255);
+    CHECK(ssekit_bridge_publish(b, "d", "delta", ok, strlen(ok)) == SSEKIT_OK);
+    const char *over = nested(256);
+    CHECK(ssekit_bridge_publish(b, "d", "delta", over, strlen(over)) == SSEKIT_E_TOO_DEEP);
+    const char *deep = nested(2000000);
+    CHECK(ssekit_bridge_publish(b, "d", "delta", deep, strlen(deep)) == SSEKIT_E_TOO_DEEP);
+    /* brackets inside strings are text, not nesting (nor are escaped quotes) */
+    static char str[4096];
+    char *p = str + sprintf(str, "{\"text\":\"\\\"");
+    memset(p, '[', 3000);
+    strcpy(p + 3000, "\"}");
+    CHECK(ssekit_bridge_publish(b, "d", "delta", str, strlen(str)) == SSEKIT_OK);
+    CHECK(ssekit_bridge_publish(b, "d", "delta", "", 0) == SSEKIT_E_JSON);
+    ssekit_bridge_free(b);
+
+    /* The inbox limit counts what the inbox holds, yajl's tree: 100 KB of
+     * "1," is 50000 values, several MB of nodes, more than a 1 MiB inbox
+     * (it used to be counted as 4 x 100 KB and let in twice). */
+    ho.inbox_bytes = 1u << 20;
+    REQUIRE(ssekit_bridge_new(&b, &ho, NULL) == SSEKIT_OK);
+    size_t n1 = 50000;
+    char *ones = malloc(2 * n1 + 64);
+    REQUIRE(ones);
+    char *q = ones + sprintf(ones, "{\"text\":\"x\",\"v\":[");
+    for (size_t i = 0; i < n1; i++)
+        q += sprintf(q, i ? ",1" : "1");
+    strcpy(q, "]}");
+    CHECK(ssekit_bridge_publish(b, "d", "delta", ones, strlen(ones)) == SSEKIT_E_TOO_LARGE);
+    /* as many bytes in one string are a few nodes: accepted */
+    q = ones + sprintf(ones, "{\"text\":\"x\",\"v\":\"");
+    memset(q, 'a', 2 * n1);
+    strcpy(q + 2 * n1, "\"}");
+    CHECK(ssekit_bridge_publish(b, "d", "delta", ones, strlen(ones)) == SSEKIT_OK);
+    free(ones);
+    ssekit_bridge_free(b);
+    free(nested_buf);
     (void)check_read_file;
     curl_global_cleanup();
     return check_done("bridge_api");

@@ -14,8 +14,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
-servers() { pgrep -f "^$build/(ssekit replay|bridge/ssekit-bridge)" | grep -vx "$$" || true; }
-[[ -z $(servers) ]] || { echo "SKIP: servers of this build dir are already running"; exit 77; }
+# The servers this test's quickstart runs start: they inherit a tag in their
+# environment, so servers of other tests running in parallel (same binaries)
+# are not taken for them.
+export SSEKIT_QUICKSTART_TEST_TAG=$$-$RANDOM
+servers() {
+  local pid
+  for pid in $(pgrep -f "^$build/(ssekit replay|bridge/ssekit-bridge)" || true); do
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SSEKIT_QUICKSTART_TEST_TAG=$SSEKIT_QUICKSTART_TEST_TAG" &&
+      echo "$pid"
+  done
+  return 0
+}
 export SSEKIT_BUILD_DIR=$build SSEKIT_QUICKSTART_NO_BUILD=1
 unset OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL ANTHROPIC_BASE_URL
 

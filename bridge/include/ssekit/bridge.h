@@ -37,6 +37,9 @@ extern "C" {
 
 typedef struct ssekit_bridge ssekit_bridge;
 
+/* The largest history_count ssekit_bridge_new() accepts (16 Mi messages). */
+#define SSEKIT_BRIDGE_MAX_HISTORY ((size_t)1 << 24)
+
 /* Every field has a default (ssekit_bridge_options_init); a zero size field
  * given to ssekit_bridge_new() also means its default. */
 typedef struct ssekit_bridge_options {
@@ -45,7 +48,8 @@ typedef struct ssekit_bridge_options {
     const char *token;          /* bearer token; NULL = no authentication */
     const char *const *origins; /* allowed Origin values (exact match) */
     size_t n_origins;           /* 0 = only same-host origins and none */
-    size_t history_count;       /* messages kept per channel; 1024 */
+    size_t history_count;       /* messages kept per channel; 1024, at most
+                                   SSEKIT_BRIDGE_MAX_HISTORY */
     size_t history_bytes;       /* bytes kept per channel; 1 MiB */
     size_t snapshot_bytes;      /* text + patches kept per channel; 4 MiB */
     size_t backlog_count;       /* messages a subscriber may lag; 256 */
@@ -81,8 +85,8 @@ void ssekit_bridge_options_init(ssekit_bridge_options *o);
  * may be NULL (libc); libwebsockets and yajl's tree parser allocate with libc.
  * On success stores the handle in *out (free with ssekit_bridge_free) and
  * returns SSEKIT_OK; SSEKIT_E_INVALID for a bad option (also: only one of cert_path
- * and key_path), SSEKIT_E_NOMEM, SSEKIT_E_IO when the socket cannot be bound
- * or the certificate or key cannot be loaded. */
+ * and key_path, or history_count above SSEKIT_BRIDGE_MAX_HISTORY), SSEKIT_E_NOMEM, SSEKIT_E_IO when
+ * the socket cannot be bound or the certificate or key cannot be loaded. */
 int ssekit_bridge_new(ssekit_bridge **out, const ssekit_bridge_options *o,
                       const ssekit_alloc_funcs *alloc);
 
@@ -98,6 +102,7 @@ int ssekit_bridge_port(const ssekit_bridge *b);
  * Thread-safe and never blocks on clients: the message is copied into the
  * inbox and served by the service thread. Returns SSEKIT_OK, SSEKIT_E_INVALID
  * (bad channel, type or member), SSEKIT_E_JSON (not a JSON object),
+ * SSEKIT_E_TOO_DEEP (arrays and objects nested more than 256 deep),
  * SSEKIT_E_TOO_LARGE (the inbox is full: the service thread is not keeping
  * up), SSEKIT_E_NOMEM, SSEKIT_E_STATE (the bridge is stopping). */
 int ssekit_bridge_publish(ssekit_bridge *b, const char *channel, const char *type, const char *json,
