@@ -55,6 +55,7 @@ struct ssekit_stream {
     ssekit_event_cb callback;
     void *user;
     unsigned progress_per_sec, progress_max_tokens;
+    ssekit_limits limits; /* as given (0: default); applied per request */
 
     /* progress (stream.c): the highest percent sent, when, and the bytes of
      * text seen (for the estimate without a schema) */
@@ -84,6 +85,10 @@ struct ssekit_stream {
     sk_buf last_id;           /* ID of the last dispatched event */
     int has_last_id;
     int fatal; /* an allocation failed while feeding */
+    /* a peer exceeded one of `limits`: its error, and the message naming
+     * it; the transfer is stopped and the stream fails (stream.c) */
+    int limit_status;
+    char limit_msg[160];
     /* Kept for the stream's last event: when the DONE or ERROR that ends
      * the stream cannot be copied, this block carries an ERROR with status
      * SSEKIT_E_NOMEM instead, so the end is never lost (stream.c). */
@@ -124,6 +129,30 @@ typedef struct sk_policy {
     uint64_t seq;
 } sk_policy;
 
+/* The adaptive read-coalescing window (client.c): every period_ms the
+ * client estimates the reads per second it would service without a window
+ * and opens, widens, narrows or closes the window. The thresholds are
+ * fields so that tests can lower them. */
+typedef struct sk_coalesce_auto {
+    uint64_t period_ms;
+    uint64_t open_rate;  /* reads/s that open a window (from 0) */
+    uint64_t close_rate; /* below this an open window closes */
+    uint64_t full_rate;  /* reads/s that give max_ms; linear below */
+    long min_ms, max_ms; /* an open window's bounds */
+    size_t min_sockets;  /* fewer sockets read in a period: no window */
+    uint64_t bulk_bytes; /* reads averaging this many bytes: no window */
+    /* the period being measured */
+    uint64_t t0, serviced0, bytes0, events0;
+    uint32_t epoch; /* a socket read this period has it in its slot */
+    size_t sockets; /* distinct sockets read this period */
+    /* SSE events per read in 1/16, at least 16, last measured without a
+     * window (0: not yet): while one is open the rate without it is
+     * estimated from the events */
+    uint64_t base_epr16;
+    uint64_t rate;    /* the last estimate, reads/s without a window */
+    unsigned changes; /* how often the window changed (tests) */
+} sk_coalesce_auto;
+
 struct ssekit_client {
     ssekit_alloc_funcs a;
     CURLM *multi;
@@ -153,7 +182,15 @@ struct ssekit_client {
     /* Read coalescing (client.c, epoll only): a socket that was read stays
      * out of the epoll set (EPOLLONESHOT) for coalesce_ms, so that the next
      * read takes everything that arrived meanwhile in one go. */
-    long coalesce_ms;      /* 0: off */
+    long coalesce_mode; /* the setting: > 0 fixed, 0 off, < 0 adaptive */
+    long coalesce_ms;   /* the window in effect, 0: none */
+    /* First-byte and idle deadlines are extended by 2 * coalesce_slack_ms
+     * (stream.c): the window in effect, or after it narrowed the old one
+     * until slack_until (when every socket parked under it has been armed
+     * again and read); 0: no narrowing pending. */
+    long coalesce_slack_ms;
+    uint64_t slack_until;
+    sk_coalesce_auto au;
     struct sk_fdslot *fds; /* by descriptor, fds_cap of them */
     size_t fds_cap;
     size_t parked;       /* descriptors waiting to be re-armed */

@@ -516,6 +516,7 @@ int ssekit_request_build(const ssekit_preset *p, const ssekit_alloc_funcs *alloc
     out->decode = 1;
     out->provider = p->provider;
     out->progress_max_tokens = p->max_tokens;
+    out->limits = p->limits;
     return SSEKIT_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "alloc_internal.h"
 #include "buffer.h"
+#include "result_internal.h"
 
 #define MAX_VIOLATIONS 64
 
@@ -30,6 +31,9 @@ struct ssekit_result {
     ssekit_sse_parser *sse;
     ssekit_output **out;
     size_t n_out, cap_out, max_outputs, max_text;
+    ssekit_limits limits; /* the builders', decoder's and parser's (0: default) */
+    int limit_status;     /* the first limit a peer exceeded */
+    char limit_msg[128];
     sk_buf thinking, refusal, finish_reason;
     ssekit_usage usage;
     int done, finished, finish_status, stopped, busy, nomem;
@@ -83,6 +87,16 @@ static ssekit_output *output_find(ssekit_result *r, ssekit_output_kind kind, uin
 static void record_error(ssekit_result *r, int status, const char *type, size_t type_len,
                          const char *msg, size_t msg_len, const char *raw, size_t raw_len);
 
+/* Remembers the first limit that the stream exceeded (see result_internal.h). */
+static void note_limit(ssekit_result *r, int status, const char *what, size_t limit)
+{
+    if (r->limit_status)
+        return;
+    r->limit_status = status;
+    snprintf(r->limit_msg, sizeof r->limit_msg, "%s (limit %zu, %s)", what, limit,
+             ssekit_status_name(status));
+}
+
 /* The output for a delta, created on first sight. NULL with *rc
  * SSEKIT_E_NOMEM when it cannot be allocated, or with *rc SSEKIT_OK when the
  * output limit drops it (an error is recorded; the feed itself is fine). */
@@ -96,6 +110,7 @@ static ssekit_output *output_get(ssekit_result *r, ssekit_output_kind kind, uint
     if (r->n_out >= r->max_outputs) {
         static const char m[] = "too many outputs; the rest is dropped";
         record_error(r, SSEKIT_E_TOO_LARGE, "", 0, m, sizeof m - 1, "", 0);
+        note_limit(r, SSEKIT_E_TOO_LARGE, "more outputs than the limit", r->max_outputs);
         return NULL;
     }
     *rc = SSEKIT_E_NOMEM;
@@ -129,7 +144,12 @@ static ssekit_output *output_get(ssekit_result *r, ssekit_output_kind kind, uint
     if (r->cb.on_patch)
         pcb.on_patch = out_patch;
     o->builder = ssekit_partial_new(&pcb, o, &r->af);
-    if (!o->builder) {
+    if (!o->builder || ssekit_partial_set_max_size(o->builder, r->max_text) ||
+        (r->limits.json_max_depth &&
+         ssekit_partial_set_max_depth(o->builder, r->limits.json_max_depth)) ||
+        (r->limits.json_max_string &&
+         ssekit_partial_set_max_string(o->builder, r->limits.json_max_string))) {
+        ssekit_partial_free(o->builder);
         sk_free(&r->af, o);
         return NULL;
     }
@@ -164,6 +184,17 @@ static int append_string(ssekit_result *r, sk_buf *b, const char *s, size_t n)
     return 0;
 }
 
+/* Appends to the thinking or refusal text, at most max_text bytes in all. */
+static int append_capped(ssekit_result *r, sk_buf *b, const char *s, size_t n)
+{
+    if (n > r->max_text - b->len) {
+        n = r->max_text - b->len;
+        note_limit(r, SSEKIT_E_TOO_LARGE, "the thinking or refusal text is longer than the limit",
+                   r->max_text);
+    }
+    return n && append_string(r, b, s, n) ? SSEKIT_E_NOMEM : 0;
+}
+
 /* Appends a fragment to an output's text and feeds its builder. Prose (a
  * text output that does not start with '{' or '[') is kept as text only. */
 static int output_append(ssekit_result *r, ssekit_output *o, const char *s, size_t n)
@@ -174,6 +205,7 @@ static int output_append(ssekit_result *r, ssekit_output *o, const char *s, size
         if (o->json_status == SSEKIT_OK)
             o->json_status = SSEKIT_E_TOO_LARGE;
         n = r->max_text - o->text.len;
+        note_limit(r, SSEKIT_E_TOO_LARGE, "an output's text is longer than the limit", r->max_text);
     }
     size_t before = o->text.len;
     if (append_string(r, &o->text, s, n))
@@ -199,6 +231,14 @@ static int output_append(ssekit_result *r, ssekit_output *o, const char *s, size
         return rc;
     if (rc != SSEKIT_OK)
         o->json_status = rc;
+    if (rc == SSEKIT_E_TOO_DEEP)
+        note_limit(r, rc, "an output's JSON is nested deeper than the limit",
+                   r->limits.json_max_depth ? r->limits.json_max_depth
+                                            : SSEKIT_PARTIAL_DEFAULT_MAX_DEPTH);
+    else if (rc == SSEKIT_E_TOO_LARGE)
+        note_limit(r, rc, "a string of an output's JSON is longer than the limit",
+                   r->limits.json_max_string ? r->limits.json_max_string
+                                             : SSEKIT_PARTIAL_DEFAULT_MAX_STRING);
     return rc == SSEKIT_E_NOMEM ? rc : 0;
 }
 
@@ -335,10 +375,10 @@ static int on_delta(void *user, const ssekit_delta *d)
             rc = output_append(r, o, d->text, d->text_len);
         break;
     case SSEKIT_DELTA_THINKING:
-        rc = append_string(r, &r->thinking, d->text, d->text_len) ? SSEKIT_E_NOMEM : 0;
+        rc = append_capped(r, &r->thinking, d->text, d->text_len);
         break;
     case SSEKIT_DELTA_REFUSAL:
-        rc = append_string(r, &r->refusal, d->text, d->text_len) ? SSEKIT_E_NOMEM : 0;
+        rc = append_capped(r, &r->refusal, d->text, d->text_len);
         break;
     case SSEKIT_DELTA_USAGE:
         r->usage = d->usage;
@@ -426,6 +466,10 @@ int ssekit_result_feed(ssekit_result *r, const char *bytes, size_t len)
         r->sse = ssekit_sse_parser_new(&cb, r, &r->af);
         if (!r->sse)
             return SSEKIT_E_NOMEM;
+        if (r->limits.sse_max_line)
+            ssekit_sse_parser_set_max_line(r->sse, r->limits.sse_max_line);
+        if (r->limits.sse_max_event)
+            ssekit_sse_parser_set_max_event(r->sse, r->limits.sse_max_event);
     }
     r->busy = 1;
     rc = ssekit_sse_feed(r->sse, bytes, len);
@@ -552,6 +596,36 @@ int ssekit_result_set_max_text(ssekit_result *r, size_t bytes)
         return SSEKIT_E_INVALID;
     r->max_text = bytes;
     return SSEKIT_OK;
+}
+
+int ssekit_result_set_limits(ssekit_result *r, const ssekit_limits *limits)
+{
+    if (!r || !limits || limits->json_max_depth > SSEKIT_PARTIAL_MAX_DEPTH_LIMIT)
+        return SSEKIT_E_INVALID;
+    if (r->busy)
+        return SSEKIT_E_STATE;
+    const ssekit_limits *l = limits;
+    r->limits = *l;
+    r->max_outputs = l->max_outputs ? l->max_outputs : SSEKIT_RESULT_DEFAULT_MAX_OUTPUTS;
+    r->max_text = l->json_max_bytes ? l->json_max_bytes : SSEKIT_RESULT_DEFAULT_MAX_TEXT;
+    ssekit_decoder_set_max_envelope(
+        r->dec, l->envelope_max_size ? l->envelope_max_size : SSEKIT_DECODER_DEFAULT_MAX_ENVELOPE);
+    ssekit_decoder_set_max_depth(r->dec, l->envelope_max_depth ? l->envelope_max_depth
+                                                               : SSEKIT_DECODER_DEFAULT_MAX_DEPTH);
+    if (r->sse) {
+        ssekit_sse_parser_set_max_line(r->sse, l->sse_max_line ? l->sse_max_line
+                                                               : SSEKIT_SSE_DEFAULT_MAX_LINE);
+        ssekit_sse_parser_set_max_event(r->sse, l->sse_max_event ? l->sse_max_event
+                                                                 : SSEKIT_SSE_DEFAULT_MAX_EVENT);
+    }
+    return SSEKIT_OK;
+}
+
+int sk_result_limit(const ssekit_result *r, const char **message)
+{
+    if (message)
+        *message = r && r->limit_status ? r->limit_msg : "";
+    return r ? r->limit_status : SSEKIT_OK;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "client_internal.h"
+#include "result_internal.h"
 
 /* --- events ------------------------------------------------------------------ */
 
@@ -477,6 +478,10 @@ void sk_stream_transfer_done(ssekit_stream *s, CURLcode code)
         fail(s, SSEKIT_ERROR_TRANSPORT, s->fatal, oom_message, NULL, 0);
         return;
     }
+    if (s->limit_status) { /* a peer past a limit: not retried, it would be again */
+        fail(s, SSEKIT_ERROR_PARSE, s->limit_status, s->limit_msg, NULL, 0);
+        return;
+    }
     if (code != CURLE_OK) {
         snprintf(msg, sizeof msg, "%s", curl_easy_strerror(code));
         ssekit_error_category cat =
@@ -614,6 +619,30 @@ static size_t on_write(char *p, size_t size, size_t n, void *user)
 
 /* --- parser and result callbacks ------------------------------------------------ */
 
+/* A peer exceeded one of the request's limits: remember the first, so that
+ * the transfer, stopped by the caller's non-zero return, ends the stream
+ * with it (sk_stream_transfer_done). */
+static void limit_hit(ssekit_stream *s, int status, const char *what, size_t limit)
+{
+    if (s->limit_status)
+        return;
+    s->limit_status = status;
+    snprintf(s->limit_msg, sizeof s->limit_msg, "%s (limit %zu, %s)", what, limit,
+             ssekit_status_name(status));
+}
+
+static int on_sse_error(void *user, const ssekit_sse_error *e)
+{
+    ssekit_stream *s = user;
+    if (e->code == SSEKIT_E_LINE_TOO_LONG)
+        limit_hit(s, e->code, "an SSE line is longer than the limit", e->limit);
+    else if (e->code == SSEKIT_E_EVENT_TOO_LARGE)
+        limit_hit(s, e->code, "an SSE event is larger than the limit", e->limit);
+    else
+        return 0; /* SSEKIT_E_NOMEM: the feed's return reports it */
+    return 1;
+}
+
 static uint64_t hash_id(const char *p, size_t n)
 {
     uint64_t h = 1469598103934665603u;
@@ -671,7 +700,13 @@ static int on_sse_event(void *user, const ssekit_sse_event *e)
     emit(s, &ev);
     if (s->decode && s->result && ssekit_result_feed_event(s->result, e) == SSEKIT_E_NOMEM)
         s->fatal = SSEKIT_E_NOMEM; /* the answer lost a piece */
-    return s->fatal != 0;
+    const char *msg;
+    int lim = s->decode && s->result ? sk_result_limit(s->result, &msg) : SSEKIT_OK;
+    if (lim && !s->limit_status) {
+        s->limit_status = lim;
+        snprintf(s->limit_msg, sizeof s->limit_msg, "%s", msg);
+    }
+    return s->fatal != 0 || s->limit_status != 0;
 }
 
 static int on_sse_retry(void *user, uint64_t ms)
@@ -707,6 +742,16 @@ static int on_delta(void *user, const ssekit_delta *d)
         s->progress_tokens = d->usage.output_tokens;
     } else if (d->kind == SSEKIT_DELTA_TEXT || d->kind == SSEKIT_DELTA_TOOL_CALL) {
         s->progress_bytes += d->text_len;
+    } else if (d->kind == SSEKIT_DELTA_ERROR && d->code == SSEKIT_E_TOO_LARGE) {
+        limit_hit(s, d->code, "a provider envelope is larger than the limit",
+                  s->limits.envelope_max_size ? s->limits.envelope_max_size
+                                              : SSEKIT_DECODER_DEFAULT_MAX_ENVELOPE);
+        return 1;
+    } else if (d->kind == SSEKIT_DELTA_ERROR && d->code == SSEKIT_E_TOO_DEEP) {
+        limit_hit(s, d->code, "a provider envelope is nested deeper than the limit",
+                  s->limits.envelope_max_depth ? s->limits.envelope_max_depth
+                                               : SSEKIT_DECODER_DEFAULT_MAX_DEPTH);
+        return 1;
     }
     progress_tick(s, 0);
     return 0;
@@ -816,7 +861,8 @@ void sk_stream_start(ssekit_stream *s, uint64_t now)
         ssekit_result_free(s->result);
         ssekit_result_callbacks rcb = {.on_delta = on_delta, .on_value_complete = on_complete};
         s->result = ssekit_result_new(s->provider, &rcb, s, &c->a);
-        if (!s->result || (s->schema && ssekit_result_set_schema(s->result, s->schema))) {
+        if (!s->result || ssekit_result_set_limits(s->result, &s->limits) ||
+            (s->schema && ssekit_result_set_schema(s->result, s->schema))) {
             fail(s, SSEKIT_ERROR_TRANSPORT, SSEKIT_E_NOMEM, "out of memory", NULL, 0);
             return;
         }
@@ -859,8 +905,8 @@ long sk_stream_timers(ssekit_stream *s, uint64_t now)
     } else if (!s->paused) {
         const char *why = NULL;
         /* A byte may wait in the kernel for the read-coalescing window (at
-         * most 1.25 times the setting). */
-        uint64_t slack = 2 * (uint64_t)s->client->coalesce_ms;
+         * most 1.25 times it; the slack outlives a window that narrowed). */
+        uint64_t slack = 2 * (uint64_t)s->client->coalesce_slack_ms;
         if (!s->got_byte && s->first_byte_timeout_ms > 0) {
             uint64_t d = s->t_attempt + (uint64_t)s->first_byte_timeout_ms + slack;
             if (now >= d)
@@ -959,6 +1005,7 @@ static int copy_request(ssekit_stream *s, const ssekit_request *r)
     if (s->progress_per_sec > 1000)
         s->progress_per_sec = 1000;
     s->progress_max_tokens = r->progress_max_tokens;
+    s->limits = r->limits;
     return SSEKIT_OK;
 }
 
@@ -967,7 +1014,8 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
     if (out)
         *out = NULL;
     if (!c || !req || !out || !req->url || (req->header_count && !req->headers) ||
-        (req->body_len && !req->body))
+        (req->body_len && !req->body) ||
+        req->limits.json_max_depth > SSEKIT_PARTIAL_MAX_DEPTH_LIMIT)
         return SSEKIT_E_INVALID;
     if (c->in_callback)
         return SSEKIT_E_STATE;
@@ -989,10 +1037,16 @@ int ssekit_stream_open(ssekit_client *c, const ssekit_request *req, ssekit_strea
             rc = SSEKIT_E_NOMEM;
     }
     if (rc == SSEKIT_OK) {
-        ssekit_sse_callbacks cb = {.on_event = on_sse_event, .on_retry = on_sse_retry};
+        ssekit_sse_callbacks cb = {
+            .on_event = on_sse_event, .on_retry = on_sse_retry, .on_error = on_sse_error};
+        /* the limits survive every reset: retries and reconnects keep them */
         s->parser = ssekit_sse_parser_new(&cb, s, &c->a);
         if (!s->parser)
             rc = SSEKIT_E_NOMEM;
+        else if (s->limits.sse_max_line)
+            ssekit_sse_parser_set_max_line(s->parser, s->limits.sse_max_line);
+        if (s->parser && s->limits.sse_max_event)
+            ssekit_sse_parser_set_max_event(s->parser, s->limits.sse_max_event);
     }
     if (rc != SSEKIT_OK) {
         sk_stream_destroy(s, 0);

@@ -2,6 +2,7 @@
 #include "client_opts.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +50,10 @@ static int parse_long(const char *s, long min, long max, long *out)
 int client_opts_parse(client_opts *o, const char *cmd, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
-        "--provider", "--url",        "--base-url",    "--model",  "--schema",    "--prompt",
-        "--system",   "--max-tokens", "--temperature", "--header", "--timeout-ms"};
+        "--provider",    "--url",          "--base-url",   "--model",
+        "--schema",      "--prompt",       "--system",     "--max-tokens",
+        "--temperature", "--header",       "--timeout-ms", "--max-line",
+        "--max-event",   "--max-envelope", "--max-depth",  "--max-bytes"};
     const char *a = argv[*i];
     size_t k, n = sizeof with_value / sizeof *with_value;
     for (k = 0; k < n && strcmp(a, with_value[k]); k++)
@@ -106,6 +109,23 @@ int client_opts_parse(client_opts *o, const char *cmd, int argc, char **argv, in
             return -1;
         }
         o->headers[o->header_count++] = v;
+    } else if (!strncmp(a, "--max-", 6) && strcmp(a, "--max-tokens")) {
+        /* the parsing limits: bytes, or a depth for --max-depth */
+        long max = !strcmp(a, "--max-depth") ? SSEKIT_PARTIAL_MAX_DEPTH_LIMIT : LONG_MAX;
+        if (parse_long(v, 1, max, &l)) {
+            fprintf(stderr, "ssekit %s: bad %s '%s' (want 1..%ld)\n", cmd, a, v, max);
+            return -1;
+        }
+        if (!strcmp(a, "--max-line"))
+            o->limits.sse_max_line = (size_t)l;
+        else if (!strcmp(a, "--max-event"))
+            o->limits.sse_max_event = (size_t)l;
+        else if (!strcmp(a, "--max-envelope"))
+            o->limits.envelope_max_size = (size_t)l;
+        else if (!strcmp(a, "--max-depth"))
+            o->limits.json_max_depth = (size_t)l;
+        else
+            o->limits.json_max_bytes = (size_t)l;
     } else { /* --timeout-ms */
         if (parse_long(v, 1, 86400000L, &l)) {
             fprintf(stderr, "ssekit %s: bad --timeout-ms '%s'\n", cmd, v);
@@ -176,6 +196,7 @@ void client_opts_preset(const client_opts *o, ssekit_preset *p)
     p->max_tokens = o->max_tokens;
     p->headers = o->headers;
     p->header_count = o->header_count;
+    p->limits = o->limits;
 }
 
 int client_opts_build(const client_opts *o, const char *cmd, ssekit_request *rq)
@@ -218,6 +239,13 @@ void client_opts_usage(FILE *f)
           "  --header 'K: V'    an extra request header (repeatable), e.g.\n"
           "                     'X-Replay-Fault: status=503;times=1' for the replay server\n"
           "  --timeout-ms N     total deadline per request, retries included\n"
+          "  --max-line N       longest SSE line, bytes (default 16 MiB)\n"
+          "  --max-event N      largest SSE event, bytes (default 32 MiB)\n"
+          "  --max-envelope N   largest provider envelope decoded, bytes (default 32 MiB)\n"
+          "  --max-depth N      deepest nesting of the answer's JSON (default 128)\n"
+          "  --max-bytes N      longest answer text per output, bytes (default 64 MiB)\n"
+          "                     A peer past a limit ends the stream with an error of\n"
+          "                     category parse naming it (e.g. SSEKIT_E_EVENT_TOO_LARGE).\n"
           "The key comes from OPENAI_API_KEY / ANTHROPIC_API_KEY; it is required unless\n"
           "the URL is loopback (127.0.0.1, localhost, [::1]). It is never printed.\n",
           f);

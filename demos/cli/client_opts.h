@@ -20,7 +20,8 @@ typedef struct client_opts {
     int has_temperature;
     const char *headers[CLIENT_OPTS_MAX_HEADERS];
     size_t header_count;
-    long timeout_ms; /* total per request; 0: none */
+    long timeout_ms;      /* total per request; 0: none */
+    ssekit_limits limits; /* --max-line, --max-event, ...; 0: the defaults */
 } client_opts;
 
 /* Sets the defaults. */

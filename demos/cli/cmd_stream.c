@@ -257,6 +257,7 @@ int cmd_stream(int argc, char **argv)
         rq.reconnect = reconnect;
         rq.last_event_id = last_id;
         rq.total_timeout_ms = o.timeout_ms;
+        rq.limits = o.limits;
     } else {
         if (client_opts_build(&o, "stream", &rq)) {
             client_opts_free(&o);

@@ -750,6 +750,7 @@ static int build_request(client_opts *o, long max_retries, ssekit_request *rq, i
         rq->header_count = o->header_count;
         rq->reconnect = 1;
         rq->total_timeout_ms = o->timeout_ms;
+        rq->limits = o->limits;
     } else {
         if (client_opts_build(o, "watch", rq))
             return -1;

@@ -111,11 +111,14 @@ typedef struct ssekit_preset {
     unsigned max_tokens;        /* 0: not sent (Anthropic: the default above) */
     const char *const *headers; /* extra "Name: value" lines, e.g. X-Replay-Fault */
     size_t header_count;
+    ssekit_limits limits; /* copied to the request's `limits` (stream.h, parse_limits.h);
+                             all zero: every default */
 } ssekit_preset;
 
 /* Builds *out from `p`: method NULL (POST), url, headers, body, decode = 1,
- * provider, schema (compiled from p->schema, NULL without one) and
- * progress_max_tokens = p->max_tokens. The other fields of *out are zeroed;
+ * provider, schema (compiled from p->schema, NULL without one),
+ * progress_max_tokens = p->max_tokens and limits = p->limits (not checked
+ * here: ssekit_stream_open() refuses a bad one). The other fields of *out are zeroed;
  * set deadlines, retry policy, filter or callback afterwards. The strings,
  * the header array and the compiled schema are allocated with `alloc`
  * (NULL: libc's) and owned by *out: release them with ssekit_request_clear()

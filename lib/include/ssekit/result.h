@@ -35,6 +35,7 @@
 
 #include "alloc.h"
 #include "json_value.h"
+#include "parse_limits.h"
 #include "partial_json.h"
 #include "provider.h"
 #include "schema.h"
@@ -99,12 +100,31 @@ int ssekit_result_set_schema(ssekit_result *r, const ssekit_schema *schema);
 
 /* Limits: the number of outputs (more are dropped with an SSEKIT_E_TOO_LARGE
  * error), the text kept per output (longer text is cut, the output's JSON
- * status becomes SSEKIT_E_TOO_LARGE). Return SSEKIT_E_INVALID for 0. */
+ * status becomes SSEKIT_E_TOO_LARGE; it is also the document size limit of
+ * the output's JSON builder, and bounds the joined thinking and refusal
+ * texts). Return SSEKIT_E_INVALID for 0. */
 int ssekit_result_set_max_outputs(ssekit_result *r, size_t n);
 int ssekit_result_set_max_text(ssekit_result *r, size_t bytes);
 
+/* Sets every limit of the result and of the stages it owns from `limits`
+ * (parse_limits.h; copied; a zero field means that stage's default, so it also
+ * undoes an earlier setting): its SSE parser's line and event limits (used by
+ * ssekit_result_feed()), its decoder's envelope size and depth, each
+ * output's JSON depth and string limits, the text per output
+ * (json_max_bytes, as ssekit_result_set_max_text()) and the number of
+ * outputs. Call it before the first feed: the JSON limits apply to outputs
+ * created after the call. What a peer exceeds is reported as the stage
+ * reports it: parser and decoder limits as errors
+ * (ssekit_result_first_error(): SSEKIT_E_LINE_TOO_LONG,
+ * SSEKIT_E_EVENT_TOO_LARGE, SSEKIT_E_TOO_LARGE, SSEKIT_E_TOO_DEEP), the JSON
+ * limits as the output's JSON status (ssekit_output_json_status()). Returns
+ * SSEKIT_OK; SSEKIT_E_INVALID (NULL r or limits, json_max_depth above
+ * SSEKIT_PARTIAL_MAX_DEPTH_LIMIT); SSEKIT_E_STATE (from a callback). */
+int ssekit_result_set_limits(ssekit_result *r, const ssekit_limits *limits);
+
 /* Feeds raw stream bytes (split anywhere): an SSE parser owned by the result
- * frames them (its limits are the defaults of sse_parser.h). Returns
+ * frames them (its limits are the defaults of sse_parser.h unless
+ * ssekit_result_set_limits() set others). Returns
  * SSEKIT_OK, SSEKIT_E_STOPPED, SSEKIT_E_NOMEM (the result could not keep
  * up: something was lost, see ssekit_result_first_error()), SSEKIT_E_STATE (after
  * finish, or from a callback) or SSEKIT_E_INVALID. Malformed envelopes and

@@ -8,6 +8,7 @@
 #include "client.h"
 #include "complete.h"
 #include "json_value.h"
+#include "parse_limits.h"
 #include "metrics.h"
 #include "partial_json.h"
 #include "provider.h"

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "parse_limits.h"
 #include "provider.h"
 #include "retry.h"
 #include "schema.h"
@@ -107,7 +108,9 @@ typedef enum ssekit_error_category {
  *   ERROR      category, status (an ssekit_status: SSEKIT_E_IO for transport,
  *              timeout, http and rate-limited, SSEKIT_E_SCHEMA, SSEKIT_E_JSON, SSEKIT_E_PROVIDER,
  *              SSEKIT_E_STOPPED for canceled, SSEKIT_E_CIRCUIT_OPEN when the
- *              host's circuit breaker refused the request unsent, ...),
+ *              host's circuit breaker refused the request unsent, the
+ *              exceeded limit's error with category parse (see
+ *              ssekit_request.limits), ...),
  *              http_status (0 when no
  *              response), retry_after_ms (0 when none), message (never
  *              contains an API key), data (the raw output: the error
@@ -229,6 +232,24 @@ typedef struct ssekit_request {
     unsigned progress_per_sec;    /* PROGRESS events per second; 0: default */
     unsigned progress_max_tokens; /* the estimate's denominator without a
                                      schema (the request's max_tokens); 0: none */
+
+    /* The parsing limits (parse_limits.h: every field, its default and its error;
+     * all zero: every default). Applied to the stream's SSE parser (every
+     * stream) and, for decode streams, to the decoder, the JSON builders and
+     * the result, for every request the stream makes (retries and reconnects
+     * too). A peer that exceeds one ends the stream at once with an ERROR of
+     * category SSEKIT_ERROR_PARSE whose status names the limit:
+     *   sse_max_line        SSEKIT_E_LINE_TOO_LONG
+     *   sse_max_event       SSEKIT_E_EVENT_TOO_LARGE
+     *   envelope_max_size   SSEKIT_E_TOO_LARGE
+     *   envelope_max_depth  SSEKIT_E_TOO_DEEP
+     *   json_max_depth      SSEKIT_E_TOO_DEEP
+     *   json_max_bytes      SSEKIT_E_TOO_LARGE
+     *   json_max_string     SSEKIT_E_TOO_LARGE
+     *   max_outputs         SSEKIT_E_TOO_LARGE
+     * The events before it are delivered as they are; the message names the
+     * limit and its value; such an error is not retried. */
+    ssekit_limits limits;
 } ssekit_request;
 
 /* Creates a stream on `client` from `req` and starts it (its START event is
@@ -236,8 +257,9 @@ typedef struct ssekit_request {
  * Stores the stream in *out. The stream is owned by the client: free it with
  * ssekit_stream_free() (or ssekit_client_free() frees it). Returns
  * SSEKIT_OK; SSEKIT_E_INVALID (NULL client/req/out, no URL, a header without
- * ':' or with CR/LF); SSEKIT_E_NOMEM; SSEKIT_E_STATE (called from a
- * callback). */
+ * ':' or with CR/LF, limits.json_max_depth above
+ * SSEKIT_PARTIAL_MAX_DEPTH_LIMIT); SSEKIT_E_NOMEM; SSEKIT_E_STATE (called
+ * from a callback). */
 int ssekit_stream_open(ssekit_client *client, const ssekit_request *req, ssekit_stream **out);
 
 /* Returns the next event of `s` in *event, driving the client (every stream
