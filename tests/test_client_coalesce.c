@@ -4,7 +4,10 @@
  * internal `serviced` counter, from client_internal.h); idle deadlines do
  * not fire because of the window but still fire on a real stall; a foreign
  * select() loop does not spin on a parked socket; switching the window off
- * mid-stream re-arms the parked socket. */
+ * mid-stream re-arms the parked socket. The adaptive window (the default):
+ * a single stream never gets one; a high read rate over many sockets opens
+ * one without flapping and it closes when the rate falls, without tripping
+ * an idle deadline shorter than the window; 0 forces it off. */
 #include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +78,11 @@ typedef struct run {
     int ids_in_order;
     int done, errors, timeouts;
     size_t switch_off_at; /* > 0: set the window to 0 at this SSE event */
+    /* the window in effect at each SSE event: largest, last, times it was
+     * seen opening, and the number of events seen under a window */
+    long w_max, w_last;
+    unsigned w_opens;
+    size_t w_events;
 } run;
 
 static int cb(void *user, const ssekit_event *ev)
@@ -89,6 +97,11 @@ static int cb(void *user, const ssekit_event *ev)
         if (v != r->last_id + 1)
             r->ids_in_order = 0;
         r->last_id = v;
+        long w = ssekit_client_read_coalesce(r->c);
+        r->w_opens += w > 0 && r->w_last == 0;
+        r->w_max = w > r->w_max ? w : r->w_max;
+        r->w_last = w;
+        r->w_events += w > 0;
         if (r->switch_off_at && r->got.n == r->switch_off_at)
             CHECK(ssekit_client_set_read_coalesce(r->c, 0) == SSEKIT_OK);
     } else if (ev->kind == SSEKIT_EVENT_DONE) {
@@ -138,7 +151,15 @@ static void test_args(void)
     ssekit_client *c = ssekit_client_new(NULL);
     REQUIRE(c);
     CHECK(ssekit_client_set_read_coalesce(NULL, 10) == SSEKIT_E_INVALID);
-    CHECK(ssekit_client_set_read_coalesce(c, -1) == SSEKIT_E_INVALID);
+    CHECK(ssekit_client_read_coalesce(NULL) == 0);
+    CHECK(ssekit_client_set_read_coalesce(c, -2) == SSEKIT_E_INVALID);
+    /* the default is adaptive, closed until there is load */
+    CHECK(c->coalesce_mode == SSEKIT_CLIENT_READ_COALESCE_AUTO);
+    CHECK(ssekit_client_read_coalesce(c) == 0);
+    CHECK(ssekit_client_set_read_coalesce(c, 30) == SSEKIT_OK);
+    CHECK(ssekit_client_read_coalesce(c) == 30);
+    CHECK(ssekit_client_set_read_coalesce(c, SSEKIT_CLIENT_READ_COALESCE_AUTO) == SSEKIT_OK);
+    CHECK(ssekit_client_read_coalesce(c) == 0);
     CHECK(ssekit_client_set_read_coalesce(c, SSEKIT_CLIENT_MAX_READ_COALESCE_MS + 1) ==
           SSEKIT_E_INVALID);
     CHECK(ssekit_client_set_read_coalesce(c, SSEKIT_CLIENT_MAX_READ_COALESCE_MS) == SSEKIT_OK);
@@ -275,6 +296,162 @@ static void test_switch_off(void)
     free(ref.buf);
 }
 
+/* The default (adaptive) client and one stream of 201 events 5 ms apart
+ * (about 200 reads/s): no window ever opens, and every event is its own
+ * read, as with the window forced off. */
+static void test_auto_single_stream(void)
+{
+    datas ref = {0};
+    reference("responses_structured", &ref);
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/raw/responses_structured?fault=delay-ms%%3D5", base);
+    run r;
+    memset(&r, 0, sizeof r);
+    r.ids_in_order = 1;
+    r.c = ssekit_client_new(NULL);
+    REQUIRE(r.c);
+    ssekit_request rq = {.url = url, .callback = cb, .user = &r};
+    ssekit_stream *s;
+    REQUIRE(ssekit_stream_open(r.c, &rq, &s) == SSEKIT_OK);
+    CHECK(ssekit_client_run(r.c, 20000) == SSEKIT_OK);
+    same_events(&r, &ref, "auto, one stream");
+    CHECKF(r.w_max == 0 && r.c->au.changes == 0, "window %ld, %u changes", r.w_max,
+           r.c->au.changes);
+    /* a window of even 20 ms would take 4 events per read */
+    CHECKF(r.c->serviced * 3 >= ref.n * 2, "%llu services for %zu events",
+           (unsigned long long)r.c->serviced, ref.n);
+    ssekit_client_free(r.c);
+    free(r.got.buf);
+    free(ref.buf);
+}
+
+enum { LOAD = 8 };
+
+/* Thresholds scaled down so that LOAD streams at 200 events/s (about 1600
+ * reads/s) are "a high read rate": open at 400 reads/s, close below 200,
+ * the widest window (max_ms) from 600/s. */
+static void low_thresholds(ssekit_client *c, long max_ms)
+{
+    c->au.open_rate = 400;
+    c->au.close_rate = 200;
+    c->au.full_rate = 600;
+    c->au.min_ms = 20;
+    c->au.max_ms = max_ms;
+    c->au.min_sockets = 4;
+}
+
+/* LOAD streams of 201 events 5 ms apart, and with `watch` one more stream
+ * of 201 events `watch` ms apart with a 60 ms idle deadline that outlives
+ * them; `ms`: the setting (auto or 0). */
+static void play_load(long ms, long max_ms, unsigned watch, run *load, run *w, uint64_t *serviced)
+{
+    ssekit_client *c = ssekit_client_new(NULL);
+    REQUIRE(c);
+    REQUIRE(ssekit_client_set_read_coalesce(c, ms) == SSEKIT_OK);
+    low_thresholds(c, max_ms);
+    char url[256], wurl[256];
+    snprintf(url, sizeof url, "%s/v1/raw/responses_structured?fault=delay-ms%%3D5", base);
+    snprintf(wurl, sizeof wurl, "%s/v1/raw/responses_structured?fault=delay-ms%%3D%u", base, watch);
+    ssekit_stream *s;
+    memset(w, 0, sizeof *w);
+    w->ids_in_order = 1;
+    w->c = c;
+    if (watch) {
+        ssekit_request rq = {.url = wurl, .callback = cb, .user = w, .idle_timeout_ms = 60};
+        REQUIRE(ssekit_stream_open(c, &rq, &s) == SSEKIT_OK);
+    }
+    for (int i = 0; i < LOAD; i++) {
+        memset(&load[i], 0, sizeof load[i]);
+        load[i].ids_in_order = 1;
+        load[i].c = c;
+        ssekit_request rq = {.url = url, .callback = cb, .user = &load[i]};
+        REQUIRE(ssekit_stream_open(c, &rq, &s) == SSEKIT_OK);
+    }
+    CHECK(ssekit_client_run(c, 30000) == SSEKIT_OK);
+    *serviced = c->serviced;
+    if (ms < 0) {
+        /* nothing is read any more: the window closes after a period */
+        uint64_t end = now_ms() + 2000;
+        while (ssekit_client_read_coalesce(c) && now_ms() < end) {
+            int active;
+            CHECK(ssekit_client_perform(c, &active) == SSEKIT_OK);
+            struct timespec ts = {0, 20000000};
+            nanosleep(&ts, NULL);
+        }
+        CHECKF(ssekit_client_read_coalesce(c) == 0, "still %ld ms without reads",
+               ssekit_client_read_coalesce(c));
+    }
+    fprintf(stderr, "load, setting %ld: %llu services, window changes %u, last rate %llu/s\n", ms,
+            (unsigned long long)*serviced, c->au.changes, (unsigned long long)c->au.rate);
+    ssekit_client_free(c);
+}
+
+/* A high read rate opens the adaptive window: every event still arrives in
+ * order; the window opened once, early, and stayed open while the load
+ * lasted (no flapping: the rate is estimated as it would be without a
+ * window); fewer reads than events. The same load with the window forced
+ * to 0 never opens one. */
+static void test_auto_load(void)
+{
+    datas ref = {0};
+    reference("responses_structured", &ref);
+    run load[LOAD], w;
+    uint64_t sv_auto, sv_off;
+    play_load(SSEKIT_CLIENT_READ_COALESCE_AUTO, 50, 0, load, &w, &sv_auto);
+    size_t events = 0, under = 0;
+    unsigned opens = 0;
+    long wmax = 0;
+    for (int i = 0; i < LOAD; i++) {
+        same_events(&load[i], &ref, "auto, load");
+        events += load[i].got.n;
+        under += load[i].w_events;
+        opens = load[i].w_opens > opens ? load[i].w_opens : opens;
+        wmax = load[i].w_max > wmax ? load[i].w_max : wmax;
+        free(load[i].got.buf);
+    }
+    /* about 1 s of events; the window opens after the first 250 ms period */
+    CHECKF(opens == 1 && under * 2 >= events, "opened %u times, %zu of %zu events under it", opens,
+           under, events);
+    CHECKF(wmax >= 20 && wmax <= 50, "window %ld ms", wmax);
+    CHECKF(sv_auto * 3 <= events * 2, "%llu services for %zu events", (unsigned long long)sv_auto,
+           events);
+
+    play_load(0, 50, 0, load, &w, &sv_off);
+    events = under = 0;
+    for (int i = 0; i < LOAD; i++) {
+        same_events(&load[i], &ref, "forced 0, load");
+        events += load[i].got.n;
+        under += load[i].w_events;
+        free(load[i].got.buf);
+    }
+    CHECKF(under == 0, "%zu events under a window forced off", under);
+    CHECKF(sv_off * 3 >= events * 2, "%llu services for %zu events", (unsigned long long)sv_off,
+           events);
+    free(ref.buf);
+}
+
+/* An idle deadline (60 ms) shorter than the adaptive window (80 ms): a
+ * stream paced at 10 ms (2 s) outlives the load that opened the window, so the
+ * window opens and closes in the middle of it; the deadline must fire
+ * neither while the window is open nor when it narrows or closes. */
+static void test_auto_deadlines(void)
+{
+    datas ref = {0};
+    reference("responses_structured", &ref);
+    run load[LOAD], w;
+    uint64_t sv;
+    play_load(SSEKIT_CLIENT_READ_COALESCE_AUTO, 80, 10, load, &w, &sv);
+    for (int i = 0; i < LOAD; i++)
+        free(load[i].got.buf);
+    same_events(&w, &ref, "auto, watched stream");
+    CHECKF(w.timeouts == 0, "%d timeouts", w.timeouts);
+    CHECKF(w.w_max == 80 && w.w_last == 0 && w.w_events > 0,
+           "window up to %ld ms, %ld at the end, %zu events under it", w.w_max, w.w_last,
+           w.w_events);
+    free(w.got.buf);
+    free(ref.buf);
+}
+
 int main(void)
 {
     srv = replay_fixture_start();
@@ -285,6 +462,9 @@ int main(void)
     test_idle_deadline();
     test_foreign_loop();
     test_switch_off();
+    test_auto_single_stream();
+    test_auto_load();
+    test_auto_deadlines();
 
     ssekit_replay_stop(srv);
     curl_global_cleanup();

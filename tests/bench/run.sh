@@ -8,7 +8,9 @@
 #   client   1000 concurrent raw SSE streams at 50 events/s each from the replay
 #            server (a child process) in one client thread: events/s, client CPU
 #            per event and per core, memory per idle stream (not part of `all`;
-#            env SSEKIT_BENCH_STREAMS, SSEKIT_BENCH_RATE, SSEKIT_BENCH_COALESCE_MS,
+#            env SSEKIT_BENCH_STREAMS, SSEKIT_BENCH_RATE, SSEKIT_BENCH_COALESCE_MS
+#            auto (default: the adaptive window, then the same load with the
+#            window forced off, both in one JSON line) or a window in ms,
 #            SSEKIT_BENCH_MODE cb|pull|mixed)
 #   bridge   one bridge channel fanned out to 1000 WebSocket clients (a forked
 #            epoll load generator): delivered messages/s, publish->receive
@@ -96,7 +98,7 @@ fi
 if [[ $what == client ]]; then
   build_bench bench_client
   "$build/tests/bench/bench_client" "${SSEKIT_BENCH_STREAMS:-1000}" "$seconds" "${SSEKIT_BENCH_RATE:-50}" \
-    "${SSEKIT_BENCH_COALESCE_MS:-0}" "${SSEKIT_BENCH_MODE:-cb}"
+    "${SSEKIT_BENCH_COALESCE_MS:-auto}" "${SSEKIT_BENCH_MODE:-cb}"
 fi
 
 if [[ $what == bridge ]]; then

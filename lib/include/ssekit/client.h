@@ -71,7 +71,14 @@ void ssekit_client_free(ssekit_client *c);
  * accepts, in ms. */
 #define SSEKIT_CLIENT_MAX_READ_COALESCE_MS 1000
 
-/* Sets the read-coalescing window of the client, in ms (default 0: off).
+/* The `ms` that selects the adaptive read-coalescing window (the default). */
+#define SSEKIT_CLIENT_READ_COALESCE_AUTO (-1)
+
+/* The widest window the adaptive mode opens, in ms. */
+#define SSEKIT_CLIENT_AUTO_READ_COALESCE_MAX_MS 50
+
+/* Sets the read-coalescing window of the client: `ms` > 0 a fixed window in
+ * ms, 0 off, SSEKIT_CLIENT_READ_COALESCE_AUTO (the default) adaptive.
  * With a window, a socket that was just read is not read again until `ms`
  * have passed (at most 1.25 * ms: sockets are re-armed in batches, every
  * ms/4): whatever arrives meanwhile waits in the kernel and is taken in one
@@ -80,25 +87,43 @@ void ssekit_client_free(ssekit_client *c);
  * than the time between a stream's events: at 50 events/s, 50 ms gives
  * about 3 events per read (docs/benchmarks.md).
  *
+ * Adaptive (like a NIC's adaptive interrupt coalescing): every 250 ms the
+ * client looks at the socket reads it serviced. The window stays 0 (no added
+ * latency) unless at least 16 sockets were read and the reads, estimated as
+ * they would be without a window, reach 10,000/s (about 8% of a core); it
+ * then opens at 20 ms and widens with the rate, 10 ms per 5,000 reads/s, up
+ * to SSEKIT_CLIENT_AUTO_READ_COALESCE_MAX_MS (50 ms) from 25,000/s. It
+ * closes again below 5,000/s (hysteresis), or when reads average 8 KiB or
+ * more (bulk transfers, which a window would throttle).
+ * ssekit_client_read_coalesce() tells the window in effect.
+ *
  * The trade-off is latency: an event may reach the application up to
- * 1.25 * ms later than it would otherwise (the rest of a response after its
- * first read too, but not the connect, the request or the first read).
+ * 1.25 * window later than it would otherwise (the rest of a response after
+ * its first read too, but not the connect, the request or the first read).
  * Connect and total deadlines are unchanged; first-byte and idle deadlines
- * are extended by 2 * ms, since a byte may wait for the window. Throughput
- * is bounded too: libcurl takes at most CURLOPT_BUFFERSIZE (16 KiB) per
- * read, so a stream reads at most 16 KiB per window (320 KiB/s at 50 ms).
- * Windows of 20-50 ms suit token streams shown to people; keep 0 for bulk
- * or latency-bound streams.
+ * are extended by 2 * window, since a byte may wait for it (after a window
+ * narrows or closes, by the old one for 2 * its length). Throughput is
+ * bounded too: libcurl takes at most CURLOPT_BUFFERSIZE (16 KiB) per read,
+ * so a stream reads at most 16 KiB per window (320 KiB/s at 50 ms). Fixed
+ * windows of 20-50 ms suit token streams shown to people; set 0 for bulk or
+ * latency-bound streams.
  *
  * Works with the client's own loop (next, run, perform) on Linux (epoll);
  * ssekit_client_fdset() leaves the waiting sockets out and
- * ssekit_client_timeout() includes the end of their windows. Elsewhere the
- * setting is accepted and only extends those deadlines. May be called at any
- * time (also from a callback): changing or clearing a window applies at
- * once; sockets watched before any window was set get it from their next
- * transfer on. Returns SSEKIT_OK or SSEKIT_E_INVALID (c is NULL, ms < 0 or
- * ms > SSEKIT_CLIENT_MAX_READ_COALESCE_MS). */
+ * ssekit_client_timeout() includes the end of their windows. Elsewhere a
+ * fixed setting is accepted and only extends those deadlines, and the
+ * adaptive window stays 0. May be called at any time (also from a
+ * callback): the setting applies at once (switching to adaptive starts from
+ * 0); sockets watched while the setting was 0 get a window from their next
+ * transfer on. Returns SSEKIT_OK or SSEKIT_E_INVALID (c is NULL, or ms is
+ * neither SSEKIT_CLIENT_READ_COALESCE_AUTO nor 0 to
+ * SSEKIT_CLIENT_MAX_READ_COALESCE_MS). */
 int ssekit_client_set_read_coalesce(ssekit_client *c, long ms);
+
+/* Returns the read-coalescing window in effect now, in ms: the fixed
+ * setting, or what the adaptive mode chose at its last look (0: closed).
+ * 0 when c is NULL. Nothing is allocated; call from the client's thread. */
+long ssekit_client_read_coalesce(const ssekit_client *c);
 
 /* Returns the next event of any stream without a callback, in production
  * order, driving the client for at most `timeout_ms` (0: do not wait;
