@@ -77,4 +77,17 @@ static inline int ds_writer(void *ctx, const char *data, size_t len)
     return 0;
 }
 
+/* A malloc'd, NUL-terminated copy of the `n` bytes at `s`; NULL when `s` is. */
+static inline char *dupn(const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *d = malloc(n + 1);
+    REQUIRE(d);
+    if (n)
+        memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock_ms.h"
 #include "replay_fixture.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
@@ -72,13 +73,6 @@ static void test_pure(void)
     }
     CHECK(ssekit_breaker_get(b, key, 5000) == SSEKIT_BREAKER_OPEN);
     ssekit_breaker_free(b);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Runs one raw stream to its end; returns its terminal event's kind and

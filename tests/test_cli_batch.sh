@@ -7,21 +7,9 @@
 set -euo pipefail
 build=$1
 exe=$(cd "$build" && pwd)/ssekit
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-(cd / && exec "$exe" replay --listen 127.0.0.1:0 >"$work/srv" 2>"$work/srv.err") &
-pid=$!
-for _ in $(seq 100); do
-  [[ -s $work/srv ]] && break
-  sleep 0.05
-done
-url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"])' "$work/srv")
+source "$(dirname "$0")/lib.sh"
+make_work
+start_replay
 
 cat >"$work/in.jsonl" <<JSONL
 {"id": "a", "prompt": "review this"}

@@ -26,8 +26,7 @@ print(f"cli vectors: {ok} passed, {bad} failed")
 sys.exit(1 if bad or not ok else 0)
 PY
 
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
+source "$(dirname "$0")/lib.sh" # check
 
 out=$(printf 'data: a\n\ndata: b\n\n: c\n' | "$exe" events --count)
 check "--count" '[[ $out == "{\"events\": 2, \"bytes\": 22}" ]]'

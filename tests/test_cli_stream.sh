@@ -7,38 +7,14 @@
 set -euo pipefail
 build=$1
 exe=$(cd "$build" && pwd)/ssekit
-src=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
+need python3
 schema=$src/demos/transcripts/review.schema.json
-command -v python3 >/dev/null || { echo "python3 not installed: skipped"; exit 77; }
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
-# A python expression over `lines` (the parsed JSON lines of a file) and
-# `kinds`; exit 0 when true.
-py() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-kinds = [l.get("kind") for l in lines]
-sys.exit(0 if eval(sys.argv[2]) else 1)
-PY
-}
+make_work
 log() { python3 -c 'import json,sys,urllib.request; print(json.dumps(json.load(urllib.request.urlopen(sys.argv[1]+"/v1/replay/requests"))))' "$url"; }
 clear_log() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1]+"/v1/replay/requests", method="DELETE"))' "$url"; }
 
-(cd / && exec "$exe" replay --listen 127.0.0.1:0 >"$work/replay.out" 2>"$work/replay.err") &
-pid=$!
-for _ in $(seq 100); do
-  [[ -s $work/replay.out ]] && break
-  sleep 0.05
-done
-url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"])' "$work/replay.out")
+start_replay
 check "replay is listening" '[[ $url =~ ^http://127\.0\.0\.1:[0-9]+$ ]]'
 unset OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL ANTHROPIC_BASE_URL
 

@@ -14,100 +14,13 @@
 #include <time.h>
 
 #include "check.h"
+#include "event_record.h"
 #include "replay_fixture.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
 
 static ssekit_replay *srv;
 static char base[128];
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* --- recording events ---------------------------------------------------------- */
-
-typedef struct rec {
-    ssekit_event_kind kind;
-    char *data; /* NULL when the event had none */
-    size_t len;
-    char *id;
-    char *path;
-    char *type;
-    int http_status;
-    unsigned attempt;
-    uint64_t delay_ms, retry_after_ms, t_ms;
-    ssekit_error_category category;
-    ssekit_stream *stream;
-} rec;
-
-typedef struct recs {
-    rec *v;
-    size_t n, cap;
-} recs;
-
-static char *dupn(const char *s, size_t n)
-{
-    if (!s)
-        return NULL;
-    char *d = malloc(n + 1);
-    REQUIRE(d);
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
-
-static void record(recs *r, const ssekit_event *ev)
-{
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 64;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        REQUIRE(r->v);
-    }
-    rec *x = &r->v[r->n++];
-    memset(x, 0, sizeof *x);
-    x->kind = ev->kind;
-    x->data = dupn(ev->data, ev->data_len);
-    x->len = ev->data_len;
-    x->id = dupn(ev->id, ev->id_len);
-    x->path = dupn(ev->path, ev->path_len);
-    x->type = dupn(ev->type, ev->type_len);
-    x->http_status = ev->http_status;
-    x->attempt = ev->attempt;
-    x->delay_ms = ev->delay_ms;
-    x->retry_after_ms = ev->retry_after_ms;
-    x->category = ev->category;
-    x->stream = ev->stream;
-    x->t_ms = now_ms();
-}
-
-static void recs_free(recs *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->v[i].data);
-        free(r->v[i].id);
-        free(r->v[i].path);
-        free(r->v[i].type);
-    }
-    free(r->v);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t count_kind(const recs *r, ssekit_event_kind k)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->n; i++)
-        n += r->v[i].kind == k;
-    return n;
-}
-
-static const rec *last(const recs *r)
-{
-    return r->n ? &r->v[r->n - 1] : NULL;
-}
 
 /* Pulls every event of s (with a generous overall limit). */
 static void pull_all(ssekit_stream *s, recs *out, long limit_ms)
@@ -140,17 +53,7 @@ static int ref_on_event(void *user, const ssekit_sse_event *e)
 
 static void reference_events(const char *name, recs *out)
 {
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof path, "%s/demos/transcripts/%s.sse", SSEKIT_SOURCE_DIR, name);
-    char *text = check_read_file(path, &len);
-    ssekit_sse_callbacks cb = {.on_event = ref_on_event};
-    ssekit_sse_parser *p = ssekit_sse_parser_new(&cb, out, NULL);
-    REQUIRE(p);
-    ssekit_sse_feed(p, text, len);
-    ssekit_sse_finish(p);
-    ssekit_sse_parser_free(p);
-    free(text);
+    replay_fixture_parse(name, ref_on_event, out);
 }
 
 static int sink(void *ctx, const char *d, size_t n)
@@ -169,10 +72,8 @@ static int sink(void *ctx, const char *d, size_t n)
  * ssekit_result, serialised compactly. Caller frees. */
 static char *reference_value(const char *name, ssekit_provider p)
 {
-    char path[512];
     size_t len;
-    snprintf(path, sizeof path, "%s/demos/transcripts/%s.sse", SSEKIT_SOURCE_DIR, name);
-    char *text = check_read_file(path, &len);
+    char *text = replay_fixture_transcript(name, &len);
     ssekit_result *r = ssekit_result_new(p, NULL, NULL, NULL);
     REQUIRE(r);
     ssekit_result_feed(r, text, len);

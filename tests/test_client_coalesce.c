@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock_ms.h"
 #include "replay_fixture.h"
 #include "client_internal.h"
 #include "replay.h"
@@ -24,13 +25,6 @@
 
 static ssekit_replay *srv;
 static char base[128];
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* The data of every event of a transcript, in order, NUL-separated in one
  * buffer: what the raw endpoint must deliver. */
@@ -58,17 +52,7 @@ static int ref_on_event(void *user, const ssekit_sse_event *ev)
 
 static void reference(const char *name, datas *out)
 {
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof path, "%s/demos/transcripts/%s.sse", SSEKIT_SOURCE_DIR, name);
-    char *text = check_read_file(path, &len);
-    ssekit_sse_callbacks cb = {.on_event = ref_on_event};
-    ssekit_sse_parser *p = ssekit_sse_parser_new(&cb, out, NULL);
-    REQUIRE(p);
-    ssekit_sse_feed(p, text, len);
-    ssekit_sse_finish(p);
-    ssekit_sse_parser_free(p);
-    free(text);
+    replay_fixture_parse(name, ref_on_event, out);
 }
 
 typedef struct run {
@@ -113,21 +97,40 @@ static int cb(void *user, const ssekit_event *ev)
     return 0;
 }
 
+/* Resets `r` and opens transcript NAME raw, `delay` ms between events (0:
+ * the server's pace), with `nh` headers `h` and idle deadline `idle`, on a
+ * new client r->c with window `ms` (SSEKIT_CLIENT_READ_COALESCE_AUTO: the
+ * client as it comes, not set). */
+static void run_start(run *r, const char *name, unsigned delay, const char *const *h, size_t nh,
+                      long ms, long idle)
+{
+    char url[256];
+    if (delay)
+        snprintf(url, sizeof url, "%s/v1/raw/%s?fault=delay-ms%%3D%u", base, name, delay);
+    else
+        snprintf(url, sizeof url, "%s/v1/raw/%s", base, name);
+    memset(r, 0, sizeof *r);
+    r->ids_in_order = 1;
+    r->c = ssekit_client_new(NULL);
+    REQUIRE(r->c);
+    if (ms != SSEKIT_CLIENT_READ_COALESCE_AUTO)
+        REQUIRE(ssekit_client_set_read_coalesce(r->c, ms) == SSEKIT_OK);
+    ssekit_request rq = {.url = url,
+                         .headers = h,
+                         .header_count = nh,
+                         .callback = cb,
+                         .user = r,
+                         .idle_timeout_ms = idle};
+    ssekit_stream *s;
+    REQUIRE(ssekit_stream_open(r->c, &rq, &s) == SSEKIT_OK);
+}
+
 /* Plays transcript NAME with `delay` ms between events through a client
  * with window `ms`; returns the sockets serviced and the elapsed ms. */
 static void play(const char *name, unsigned delay, long ms, long idle, run *r, uint64_t *serviced,
                  uint64_t *elapsed)
 {
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/raw/%s?fault=delay-ms%%3D%u", base, name, delay);
-    memset(r, 0, sizeof *r);
-    r->ids_in_order = 1;
-    r->c = ssekit_client_new(NULL);
-    REQUIRE(r->c);
-    REQUIRE(ssekit_client_set_read_coalesce(r->c, ms) == SSEKIT_OK);
-    ssekit_request rq = {.url = url, .callback = cb, .user = r, .idle_timeout_ms = idle};
-    ssekit_stream *s;
-    REQUIRE(ssekit_stream_open(r->c, &rq, &s) == SSEKIT_OK);
+    run_start(r, name, delay, NULL, 0, ms, idle);
     uint64_t t0 = now_ms();
     CHECK(ssekit_client_run(r->c, 20000) == SSEKIT_OK);
     *elapsed = now_ms() - t0;
@@ -205,21 +208,8 @@ static void test_idle_deadline(void)
     same_events(&r, &ref, "idle 60, window 80");
     free(r.got.buf);
 
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/raw/raw_deploy", base);
     const char *h[] = {"X-Replay-Fault: stall-after=2;stall=5"};
-    memset(&r, 0, sizeof r);
-    r.ids_in_order = 1;
-    r.c = ssekit_client_new(NULL);
-    REQUIRE(r.c && ssekit_client_set_read_coalesce(r.c, 80) == SSEKIT_OK);
-    ssekit_request rq = {.url = url,
-                         .headers = h,
-                         .header_count = 1,
-                         .callback = cb,
-                         .user = &r,
-                         .idle_timeout_ms = 60};
-    ssekit_stream *s;
-    REQUIRE(ssekit_stream_open(r.c, &rq, &s) == SSEKIT_OK);
+    run_start(&r, "raw_deploy", 0, h, 1, 80, 60);
     uint64_t t0 = now_ms();
     CHECK(ssekit_client_run(r.c, 4000) == SSEKIT_OK);
     uint64_t t = now_ms() - t0;
@@ -236,16 +226,8 @@ static void test_foreign_loop(void)
 {
     datas ref = {0};
     reference("raw_deploy", &ref);
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/raw/raw_deploy?fault=delay-ms%%3D10", base);
     run r;
-    memset(&r, 0, sizeof r);
-    r.ids_in_order = 1;
-    r.c = ssekit_client_new(NULL);
-    REQUIRE(r.c && ssekit_client_set_read_coalesce(r.c, 50) == SSEKIT_OK);
-    ssekit_request rq = {.url = url, .callback = cb, .user = &r};
-    ssekit_stream *s;
-    REQUIRE(ssekit_stream_open(r.c, &rq, &s) == SSEKIT_OK);
+    run_start(&r, "raw_deploy", 10, NULL, 0, 50, 0);
     int active = 1;
     unsigned rounds = 0;
     uint64_t end = now_ms() + 10000;
@@ -277,17 +259,9 @@ static void test_switch_off(void)
 {
     datas ref = {0};
     reference("responses_structured", &ref);
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/raw/responses_structured?fault=delay-ms%%3D2", base);
     run r;
-    memset(&r, 0, sizeof r);
-    r.ids_in_order = 1;
-    r.switch_off_at = 20;
-    r.c = ssekit_client_new(NULL);
-    REQUIRE(r.c && ssekit_client_set_read_coalesce(r.c, 200) == SSEKIT_OK);
-    ssekit_request rq = {.url = url, .callback = cb, .user = &r};
-    ssekit_stream *s;
-    REQUIRE(ssekit_stream_open(r.c, &rq, &s) == SSEKIT_OK);
+    run_start(&r, "responses_structured", 2, NULL, 0, 200, 0);
+    r.switch_off_at = 20; /* before any event: the client runs below */
     CHECK(ssekit_client_run(r.c, 20000) == SSEKIT_OK);
     same_events(&r, &ref, "switched off");
     CHECKF(r.c->parked == 0 && r.c->coalesce_ms == 0, "%zu parked", r.c->parked);
@@ -303,16 +277,8 @@ static void test_auto_single_stream(void)
 {
     datas ref = {0};
     reference("responses_structured", &ref);
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/raw/responses_structured?fault=delay-ms%%3D5", base);
     run r;
-    memset(&r, 0, sizeof r);
-    r.ids_in_order = 1;
-    r.c = ssekit_client_new(NULL);
-    REQUIRE(r.c);
-    ssekit_request rq = {.url = url, .callback = cb, .user = &r};
-    ssekit_stream *s;
-    REQUIRE(ssekit_stream_open(r.c, &rq, &s) == SSEKIT_OK);
+    run_start(&r, "responses_structured", 5, NULL, 0, SSEKIT_CLIENT_READ_COALESCE_AUTO, 0);
     CHECK(ssekit_client_run(r.c, 20000) == SSEKIT_OK);
     same_events(&r, &ref, "auto, one stream");
     CHECKF(r.w_max == 0 && r.c->au.changes == 0, "window %ld, %u changes", r.w_max,
@@ -418,15 +384,19 @@ static void test_auto_load(void)
 
     play_load(0, 50, 0, load, &w, &sv_off);
     events = under = 0;
+    wmax = 0;
     for (int i = 0; i < LOAD; i++) {
         same_events(&load[i], &ref, "forced 0, load");
         events += load[i].got.n;
         under += load[i].w_events;
+        wmax = load[i].w_max > wmax ? load[i].w_max : wmax;
         free(load[i].got.buf);
     }
-    CHECKF(under == 0, "%zu events under a window forced off", under);
-    CHECKF(sv_off * 3 >= events * 2, "%llu services for %zu events", (unsigned long long)sv_off,
-           events);
+    /* How many reads the events take without a window depends on how fast
+     * this machine drains them (a slow, sanitized build finds several per
+     * read by itself), so only the window is checked here. */
+    CHECKF(under == 0 && wmax == 0, "%zu of %zu events under a window forced off (max %ld ms)",
+           under, events, wmax);
     free(ref.buf);
 }
 

@@ -16,85 +16,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "event_record.h"
 #include "replay.h"
 #include "replay_fixture.h"
 #include "ssekit/ssekit.h"
 
 static ssekit_replay *bundled, *custom;
 static char bundled_url[128], custom_url[128];
-
-/* --- recording ---------------------------------------------------------------- */
-
-typedef struct rec {
-    ssekit_event_kind kind;
-    char *data, *id, *message;
-    size_t len;
-    int status, http_status;
-    ssekit_error_category category;
-    ssekit_delta_kind delta_kind;
-    uint32_t index;
-} rec;
-
-typedef struct recs {
-    rec *v;
-    size_t n, cap;
-} recs;
-
-static char *dupn(const char *s, size_t n)
-{
-    if (!s)
-        return NULL;
-    char *d = malloc(n + 1);
-    REQUIRE(d);
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
-
-static void record(recs *r, const ssekit_event *ev)
-{
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 64;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        REQUIRE(r->v);
-    }
-    rec *x = &r->v[r->n++];
-    memset(x, 0, sizeof *x);
-    x->kind = ev->kind;
-    x->data = dupn(ev->data, ev->data_len);
-    x->len = ev->data_len;
-    x->id = dupn(ev->id, ev->id_len);
-    x->message = ev->message ? dupn(ev->message, strlen(ev->message)) : NULL;
-    x->status = ev->status;
-    x->http_status = ev->http_status;
-    x->category = ev->category;
-    x->delta_kind = ev->delta_kind;
-    x->index = ev->index;
-}
-
-static void recs_free(recs *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->v[i].data);
-        free(r->v[i].id);
-        free(r->v[i].message);
-    }
-    free(r->v);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t count_kind(const recs *r, ssekit_event_kind k)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->n; i++)
-        n += r->v[i].kind == k;
-    return n;
-}
-
-static const rec *last(const recs *r)
-{
-    return r->n ? &r->v[r->n - 1] : NULL;
-}
 
 /* Opens `rq` on a new client and records every event until the stream ends
  * (30 s at most). Returns ssekit_stream_open()'s status. */
@@ -137,6 +65,26 @@ static void check_limit_error(const recs *r, int status, const char *what, size_
            lim);
     CHECKF(count_kind(r, SSEKIT_EVENT_DONE) == 0, "%s: a DONE too", label);
     CHECKF(count_kind(r, SSEKIT_EVENT_ERROR) == 1, "%s: errors", label);
+}
+
+/* Runs `rq`: the stream must end with DONE. */
+static void check_done_run(const ssekit_request *rq, const char *label)
+{
+    recs r = {0};
+    CHECKF(run(rq, &r) == SSEKIT_OK, "%s: open", label);
+    const rec *e = last(&r);
+    CHECKF(e && e->kind == SSEKIT_EVENT_DONE, "%s: last event %d", label, e ? (int)e->kind : -1);
+    recs_free(&r);
+}
+
+/* Runs `rq`: the stream must end with the limit's error (check_limit_error). */
+static void check_limit_run(const ssekit_request *rq, int status, const char *what, size_t limit,
+                            const char *label)
+{
+    recs r = {0};
+    CHECKF(run(rq, &r) == SSEKIT_OK, "%s: open", label);
+    check_limit_error(&r, status, what, limit, label);
+    recs_free(&r);
 }
 
 /* The text of every TEXT delta of output 0, joined. */
@@ -405,19 +353,13 @@ static void test_envelope(void)
     /* the same bytes against the output's string and text limits */
     rq.limits.envelope_max_size = 0;
     rq.limits.json_max_string = 1000;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    check_limit_error(&r, SSEKIT_E_TOO_LARGE, "string", 1000, "json string");
-    recs_free(&r);
+    check_limit_run(&rq, SSEKIT_E_TOO_LARGE, "string", 1000, "json string");
     rq.limits.json_max_string = 1500; /* exactly the string: accepted */
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "json string = the string");
 
     rq.limits.json_max_string = 0;
     rq.limits.json_max_bytes = 1000;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    check_limit_error(&r, SSEKIT_E_TOO_LARGE, "text", 1000, "json bytes");
-    recs_free(&r);
+    check_limit_run(&rq, SSEKIT_E_TOO_LARGE, "text", 1000, "json bytes");
     free(x);
 
     /* depth of an envelope */
@@ -434,9 +376,7 @@ static void test_envelope(void)
     check_limit_error(&r, SSEKIT_E_TOO_DEEP, "envelope", 10, "envelope depth");
     recs_free(&r);
     rq.limits.envelope_max_depth = 40; /* the envelope is 30 + 4 deep */
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "envelope depth 40");
 }
 
 /* The bundled structured answer: its depth and size, measured on a run with
@@ -461,16 +401,12 @@ static void test_json_limits(void)
         SSEKIT_PARTIAL_DEFAULT_MAX_DEPTH,    SSEKIT_RESULT_DEFAULT_MAX_TEXT,
         SSEKIT_PARTIAL_DEFAULT_MAX_STRING,   SSEKIT_RESULT_DEFAULT_MAX_OUTPUTS};
     rq.limits = defaults;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "explicit defaults");
 
     /* depth: exactly the answer's passes, one less fails */
     memset(&rq.limits, 0, sizeof rq.limits);
     rq.limits.json_max_depth = depth;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "json depth = the answer's");
     rq.limits.json_max_depth = depth - 1;
     CHECK(run(&rq, &r) == SSEKIT_OK);
     size_t n;
@@ -483,9 +419,7 @@ static void test_json_limits(void)
     /* bytes: exactly the answer's text passes, one byte less fails */
     rq.limits.json_max_depth = 0;
     rq.limits.json_max_bytes = full_len;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "json bytes = the answer's");
     rq.limits.json_max_bytes = full_len - 1;
     CHECK(run(&rq, &r) == SSEKIT_OK);
     t = delta_text(&r, &n);
@@ -497,21 +431,15 @@ static void test_json_limits(void)
     /* strings: one byte is too short for any */
     rq.limits.json_max_bytes = 0;
     rq.limits.json_max_string = 1;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    check_limit_error(&r, SSEKIT_E_TOO_LARGE, "string", 1, "json string");
-    recs_free(&r);
+    check_limit_run(&rq, SSEKIT_E_TOO_LARGE, "string", 1, "json string");
     free(full);
 
     /* outputs: the tool-call transcript has two */
     rq = chat_request(0, bundled_url, "openai_chat_tool_calls");
     rq.limits.max_outputs = 2;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    CHECK(last(&r) && last(&r)->kind == SSEKIT_EVENT_DONE);
-    recs_free(&r);
+    check_done_run(&rq, "max outputs 2");
     rq.limits.max_outputs = 1;
-    CHECK(run(&rq, &r) == SSEKIT_OK);
-    check_limit_error(&r, SSEKIT_E_TOO_LARGE, "outputs", 1, "max outputs");
-    recs_free(&r);
+    check_limit_run(&rq, SSEKIT_E_TOO_LARGE, "outputs", 1, "max outputs");
 
     /* out of range */
     rq.limits.max_outputs = 0;
@@ -667,16 +595,8 @@ int main(void)
     write_transcripts();
     bundled = replay_fixture_start();
     snprintf(bundled_url, sizeof bundled_url, "%s", ssekit_replay_url(bundled));
-    char err[256] = "";
-    ssekit_replay_options o = {0};
-    o.transcripts_dir = dir;
-    o.error = err;
-    o.error_len = sizeof err;
-    custom = ssekit_replay_start(&o);
-    if (!custom) {
-        fprintf(stderr, "replay server (custom transcripts): %s\n", err);
-        return 1;
-    }
+    ssekit_replay_options o = {.transcripts_dir = dir};
+    custom = replay_fixture_start_with(&o);
     snprintf(custom_url, sizeof custom_url, "%s", ssekit_replay_url(custom));
 
     test_max_event();

@@ -5,15 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_ms.h"
 #include "replay_fixture.h"
 #include "ssekit/client.h"
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 typedef struct waker {
     ssekit_client *c;

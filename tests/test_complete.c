@@ -13,6 +13,7 @@
 #include "check.h"
 #include "fail_alloc.h"
 #include "replay.h"
+#include "replay_fixture.h"
 #include "ssekit/ssekit.h"
 
 static ssekit_replay *srv;
@@ -376,7 +377,6 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
     size_t n;
     schema_text = check_read_file(SSEKIT_SOURCE_DIR "/demos/transcripts/review.schema.json", &n);
     /* the answer is "mixed" and "gold": enums without them */
@@ -384,13 +384,7 @@ int main(void)
                       "\"enum\": [\"positive\", \"negative\", \"neutral\"]");
     bad_schema = replace(t, "[\"standard\", \"silver\", \"gold\"]", "[\"standard\", \"silver\"]");
     free(t);
-    char err[256] = "";
-    ssekit_replay_options ro = {.error = err, .error_len = sizeof err};
-    srv = ssekit_replay_start(&ro);
-    if (!srv) {
-        fprintf(stderr, "replay server: %s\n", err);
-        return 1;
-    }
+    srv = replay_fixture_start();
     snprintf(base, sizeof base, "%s", ssekit_replay_url(srv));
     snprintf(base_v1, sizeof base_v1, "%s/v1", base);
 

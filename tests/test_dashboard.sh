@@ -6,14 +6,8 @@
 # usage: tests/test_dashboard.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "${1:?usage: test_dashboard.sh BUILD_DIR}" && pwd)
-src=$(cd "$(dirname "$0")/.." && pwd)
-bin=$build/bridge/ssekit-bridge
-if [[ ! -x $bin ]]; then
-  echo "SKIP: $bin not built (SSEKIT_BRIDGE=OFF?)"; exit 77
-fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "SKIP: node/npm missing (demos/deps.sh test)"; exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+need_bridge "$build"
 chromium=${SSEKIT_CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x $chromium ]]; then
   sudo=()
@@ -31,11 +25,6 @@ fi
 # may run test_bridge.sh, which installs the same file elsewhere, at the same
 # time); a reinstall happens only when package.json changed.
 mods=$build/dashboard-node
-mkdir -p "$mods"
-if ! cmp -s "$src/tests/bridge/package.json" "$mods/package.json" || [[ ! -d $mods/node_modules/playwright-core ]]; then
-  cp "$src/tests/bridge/package.json" "$mods/package.json"
-  (cd "$mods" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null) || {
-    echo "FAIL: npm install in $mods failed"; exit 1; }
-fi
+npm_install_into "$mods" playwright-core || { echo "FAIL: npm install in $mods failed"; exit 1; }
 export SSEKIT_CHROMIUM=$chromium
 exec node "$src/tests/bridge/dashboard.mjs" "$build" "$src" "$mods" "$build/artifacts"

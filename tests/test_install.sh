@@ -5,12 +5,10 @@
 # and run.
 set -euo pipefail
 build=$1
-src=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh" # src, check
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
 
 mkdir -p "$tmp/app"
 cat >"$tmp/app/app.c" <<'C'

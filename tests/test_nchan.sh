@@ -7,7 +7,7 @@
 # Exits 77 (skipped) only when nginx or nchan cannot be installed.
 set -euo pipefail
 build=$1
-src=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh" # src, check
 
 if ! command -v nginx >/dev/null 2>&1 || ! compgen -G '/usr/lib/nginx/modules/ngx_nchan_module.so' >/dev/null; then
   if [[ $(id -u) -eq 0 ]] || sudo -n true 2>/dev/null; then
@@ -52,8 +52,6 @@ lib=$(find "$build" -name libssekit.a -print -quit)
 "$cc" "${san[@]}" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$src/lib/include" \
   "$src/tests/nchan/nchan_sub.c" -o "$tmp/nchan_sub" "$lib" $(pkg-config --libs yajl libcurl) -pthread -lm
 
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
 
 # nginx cannot listen on port 0 and tell: take a port the kernel just handed
 # out, and try again with another if nginx loses the race for it.

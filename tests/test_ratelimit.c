@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock_ms.h"
 #include "replay_fixture.h"
 #include "replay.h"
 #include "ssekit/ssekit.h"
@@ -66,13 +67,6 @@ static void test_cap(void)
 }
 
 /* --- against the replay server ----------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* Requests of the log whose key starts with prefix, in arrival order. */
 static size_t keyed(ssekit_replay_request *log, size_t n, const char *prefix,

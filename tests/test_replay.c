@@ -25,23 +25,13 @@
 #include <yajl/yajl_tree.h>
 
 #include "check.h"
+#include "clock_ms.h"
+#include "dstr.h"
 #include "replay.h"
+#include "replay_fixture.h"
 #include "ssekit/sse_parser.h"
 
 #define TRANSCRIPTS SSEKIT_SOURCE_DIR "/demos/transcripts"
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* --- a small HTTP/1.1 client ----------------------------------------------- */
 
@@ -340,15 +330,6 @@ typedef struct events {
     int64_t retry;
     uint64_t t_now;
 } events;
-
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    REQUIRE(d);
-    memcpy(d, s, n);
-    d[n] = 0;
-    return d;
-}
 
 static int on_event(void *user, const ssekit_sse_event *e)
 {
@@ -1680,15 +1661,8 @@ static void remove_dirs(void)
 
 int main(void)
 {
-    char dir[512], err[256] = "";
-    ssekit_replay_options o = {0};
-    o.error = err;
-    o.error_len = sizeof err;
-    srv = ssekit_replay_start(&o);
-    if (!srv) {
-        fprintf(stderr, "cannot start the replay server: %s\n", err);
-        return 2;
-    }
+    char dir[512];
+    srv = replay_fixture_start_with(NULL);
     port = ssekit_replay_port(srv);
     REQUIRE(port > 0);
     make_dirs(dir, sizeof dir);

@@ -6,40 +6,11 @@
 set -euo pipefail
 build=$1
 exe=$(cd "$build" && pwd)/ssekit
-command -v curl >/dev/null || { echo "curl not installed: skipped"; exit 77; }
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "FAIL - $1"; fail=1; fi; }
+source "$(dirname "$0")/lib.sh"
+need curl
+make_work
 
-# Starts the server with the given options; sets pid and url.
-start() {
-  : >"$work/out"
-  (cd / && exec "$exe" replay "$@" >"$work/out" 2>"$work/err") &
-  pid=$!
-  for _ in $(seq 100); do
-    [[ -s $work/out ]] && break
-    sleep 0.05
-  done
-  url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"])' "$work/out")
-}
-
-# Stops it with a signal; sets rc.
-stop() {
-  kill -"$1" "$pid"
-  set +e
-  wait "$pid"
-  rc=$?
-  set -e
-  pid=
-}
-
-start --listen 127.0.0.1:0 --delay-ms 1
+start_replay --listen 127.0.0.1:0 --delay-ms 1
 check "listening line" '[[ $url =~ ^http://127\.0\.0\.1:[0-9]+$ ]]'
 check "healthz" '[[ $(curl -s "$url/healthz") == "{\"status\": \"ok\"}" ]]'
 curl -s -N "$url/v1/chat/completions" -H 'Authorization: Bearer sk-cli-secret' \
@@ -54,10 +25,10 @@ check "query fault status=429" '[[ $code == 429 ]]'
 log=$(curl -s "$url/v1/replay/requests")
 check "log: requests recorded, key redacted" \
   '[[ $log == *"[redacted]"* && $log != *"sk-cli-secret"* && $log == *"\"status\": 429"* ]]'
-stop TERM
+stop_replay TERM
 check "SIGTERM: exit 0" '[[ $rc == 0 ]]'
 
-start --listen :0 --require-key k1
+start_replay --listen :0 --require-key k1
 check "--listen :0 means loopback" '[[ $url =~ ^http://127\.0\.0\.1:[0-9]+$ ]]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/messages" -d '{"stream": true}')
 code2=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/messages" -H 'x-api-key: k1' -d '{"stream": true}')
@@ -68,17 +39,17 @@ set +e
 rc2=$?
 set -e
 check "address in use: exit 2 and a message" '[[ $rc2 == 2 ]] && grep -q "cannot listen" "$work/err2"'
-stop INT
+stop_replay INT
 check "SIGINT: exit 0" '[[ $rc == 0 ]]'
 
 mkdir "$work/t"
 printf 'id: x1\ndata: hello\n\nid: x2\ndata: world\n\n' >"$work/t/mine.sse"
-start --dir "$work/t"
+start_replay --dir "$work/t"
 out=$(curl -s -N "$url/v1/raw/mine" -H 'Last-Event-ID: x1')
 check "--dir serves its transcripts, resume by string ID" '[[ $out == $'"'"'id: x2\ndata: world'"'"' ]]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/raw/raw_deploy")
 check "--dir replaces the bundled set" '[[ $code == 404 ]]'
-stop TERM
+stop_replay TERM
 
 set +e
 "$exe" replay --delay-ms x 2>/dev/null; r1=$?

@@ -12,8 +12,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "check.h"
+#include "clock_ms.h"
 #include "fail_alloc.h"
 #include "replay.h"
+#include "replay_fixture.h"
 #include "ssekit/ssekit.h"
 
 #define KEY "sk-test-VERY-SECRET-4242"
@@ -21,13 +23,6 @@
 static ssekit_replay *srv;
 static char base[128];
 static char *schema_text;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* --- JSON helpers ----------------------------------------------------------------- */
 
@@ -659,17 +654,10 @@ static void test_key_not_logged(void)
 
 int main(void)
 {
-    REQUIRE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
     size_t slen;
     schema_text = check_read_file(SSEKIT_SOURCE_DIR "/demos/transcripts/review.schema.json", &slen);
     REQUIRE(schema_text);
-    char err[256] = "";
-    ssekit_replay_options o = {.error = err, .error_len = sizeof err};
-    srv = ssekit_replay_start(&o);
-    if (!srv) {
-        fprintf(stderr, "replay server: %s\n", err);
-        return 1;
-    }
+    srv = replay_fixture_start();
     snprintf(base, sizeof base, "%s", ssekit_replay_url(srv));
 
     test_openai_chat_body();

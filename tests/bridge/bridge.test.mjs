@@ -1,80 +1,11 @@
 // Protocol tests of ssekit-bridge with independent clients (ws, eventsource).
 // usage: node bridge.test.mjs PATH/TO/ssekit-bridge DIR_WITH_node_modules
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import {
+  loadClients, check, sleep, until, startBridge, stopBridge, rssKiB, publish, wsClient, gapless, runAll,
+} from './helpers.mjs';
 
 const [bin, mods] = process.argv.slice(2);
-const require = createRequire(path.join(mods, 'package.json'));
-const WebSocket = require('ws');
-const EventSource = require('eventsource');
-
-let failures = 0, checks = 0;
-function check(ok, what) {
-  checks++;
-  if (!ok) { failures++; console.log(`FAIL: ${what}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(pred, what, ms = 10000) {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function startBridge(args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, ['--listen', '127.0.0.1:0', ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      // ASan's quarantine would hide what RSS says about the bridge itself
-      env: { ...process.env, ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:quarantine_size_mb=1` },
-    });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/\{"listening": "([^"]+)"\}/);
-      if (m) resolve({ proc: p, url: m[1], ws: m[1].replace('http', 'ws') });
-    });
-    p.on('exit', (code) => reject(new Error(`bridge exited ${code}`)));
-  });
-}
-async function stopBridge(b) {
-  const code = await new Promise((r) => { b.proc.removeAllListeners('exit'); b.proc.on('exit', (c, s) => r(c ?? s)); b.proc.kill('SIGTERM'); });
-  check(code === 0, `bridge exits 0 on SIGTERM (got ${code}; ASan reports leaks as non-zero)`);
-}
-function rssKiB(b) {
-  const m = readFileSync(`/proc/${b.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return Number(m[1]);
-}
-
-async function publish(b, channel, msgs, token) {
-  const r = await fetch(`${b.url}/v1/publish/${channel}`, {
-    method: 'POST', body: JSON.stringify(msgs),
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return { status: r.status, body: await r.json() };
-}
-
-// A WebSocket subscriber that records every message.
-function wsClient(b, { token, origin, protocols, channel, since } = {}) {
-  const url = `${b.ws}/v1/ws${token ? `?token=${token}` : ''}`;
-  const ws = new WebSocket(url, protocols, origin ? { origin } : {});
-  const c = { ws, msgs: [], ctl: [], closed: null, refused: null, opened: false };
-  ws.on('open', () => {
-    c.opened = true;
-    if (channel) ws.send(JSON.stringify({ op: 'subscribe', channel, ...(since !== undefined ? { since } : {}) }));
-  });
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString());
-    if (m.seq !== undefined) c.msgs.push(m); else c.ctl.push(m);
-  });
-  ws.on('unexpected-response', (req, res) => { c.refused = res.statusCode; ws.terminate(); });
-  ws.on('error', () => {});
-  ws.on('close', (code, reason) => { c.closed = { code, reason: reason.toString() }; });
-  return c;
-}
+const { WebSocket, EventSource } = loadClients(mods);
 
 function sseClient(b, channel, { token, lastEventId } = {}) {
   const headers = {};
@@ -87,23 +18,13 @@ function sseClient(b, channel, { token, lastEventId } = {}) {
   return c;
 }
 
-// Every message seq is the previous + 1, a snapshot may only jump forward.
-function gapless(msgs, from) {
-  let next = from;
-  for (const m of msgs) {
-    if (m.type === 'snapshot') { if (m.seq < next - 1) return false; next = m.seq + 1; continue; }
-    if (m.seq !== next) return false;
-    next++;
-  }
-  return true;
-}
 const deltas = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => ({ type: 'delta', text: `t${from + i};` }));
 
 const TOKEN = 's3cret-token';
 const ORIGIN = 'http://dash.example';
 
 async function testAuthOriginLimits() {
-  const b = await startBridge(['--token', TOKEN, '--origin', ORIGIN, '--publish-endpoint', '--max-message', '1024']);
+  const b = await startBridge(bin, ['--token', TOKEN, '--origin', ORIGIN, '--publish-endpoint', '--max-message', '1024']);
   try {
     check((await fetch(`${b.url}/healthz`)).status === 200, 'healthz 200');
     check((await fetch(`${b.url}/v1/streams/x/events`)).status === 401, 'SSE without token -> 401');
@@ -111,10 +32,10 @@ async function testAuthOriginLimits() {
     check((await publish(b, 'x', [{ type: 'delta', text: 'a' }])).status === 401, 'publish without token -> 401');
     check((await fetch(`${b.url}/v1/streams/x/events`, { headers: { authorization: `Bearer ${TOKEN}`, origin: 'http://evil.example' } })).status === 403, 'SSE from a foreign origin -> 403');
 
-    const noTok = wsClient(b, {});
-    const badOrigin = wsClient(b, { token: TOKEN, origin: 'http://evil.example' });
-    const okOrigin = wsClient(b, { token: TOKEN, origin: ORIGIN, channel: 'x' });
-    const viaProto = wsClient(b, { protocols: ['ssekit.v1', `bearer.${TOKEN}`], channel: 'x' });
+    const noTok = wsClient(WebSocket, b, {});
+    const badOrigin = wsClient(WebSocket, b, { token: TOKEN, origin: 'http://evil.example' });
+    const okOrigin = wsClient(WebSocket, b, { token: TOKEN, origin: ORIGIN, channel: 'x' });
+    const viaProto = wsClient(WebSocket, b, { protocols: ['ssekit.v1', `bearer.${TOKEN}`], channel: 'x' });
     await until(() => noTok.refused && badOrigin.refused && okOrigin.ctl.length && viaProto.ctl.length, 'ws auth results');
     check(noTok.refused === 401, `WS without token refused with 401 (got ${noTok.refused})`);
     check(badOrigin.refused === 403, `WS from a foreign origin refused with 403 (got ${badOrigin.refused})`);
@@ -135,14 +56,14 @@ async function testAuthOriginLimits() {
 }
 
 async function testOrderResumeSnapshot() {
-  const b = await startBridge(['--publish-endpoint', '--history', '64', '--backlog', '48']);
+  const b = await startBridge(bin, ['--publish-endpoint', '--history', '64', '--backlog', '48']);
   try {
     const N = 200, BATCH = 10;
-    const w = wsClient(b, { channel: 's1' });
+    const w = wsClient(WebSocket, b, { channel: 's1' });
     const s = sseClient(b, 's1');
     await until(() => w.ctl.length && s.es.readyState === 1, 'subscribers ready');
     // the victim is killed mid-stream and resumes with since
-    const victim = wsClient(b, { channel: 's1' });
+    const victim = wsClient(WebSocket, b, { channel: 's1' });
     await until(() => victim.ctl.length, 'victim ready');
     let killedAt = -1;
     for (let i = 1; i <= N; i += BATCH) {
@@ -160,7 +81,7 @@ async function testOrderResumeSnapshot() {
 
     // resume within the history: exactly the missed messages
     const since = N - 40;
-    const r1 = wsClient(b, { channel: 's1', since });
+    const r1 = wsClient(WebSocket, b, { channel: 's1', since });
     const r2 = sseClient(b, 's1', { lastEventId: since });
     await until(() => r1.msgs.length >= 40 && r2.msgs.length >= 40, 'resumed clients');
     await sleep(100);
@@ -169,7 +90,7 @@ async function testOrderResumeSnapshot() {
         `${name} resume since=${since}: exactly the 40 missed, no gap, no duplicate`);
     }
     // the killed victim resumes from what it had: out of history -> snapshot then continuation
-    const v2 = wsClient(b, { channel: 's1', since: killedAt });
+    const v2 = wsClient(WebSocket, b, { channel: 's1', since: killedAt });
     await until(() => v2.msgs.length >= 1, 'victim snapshot');
     const snap = v2.msgs[0];
     check(snap.type === 'snapshot' && snap.seq === N, `history overflow -> snapshot at head (got ${snap.type} ${snap.seq})`);
@@ -191,13 +112,13 @@ async function testOrderResumeSnapshot() {
 }
 
 async function testPatchesCoalesce() {
-  const b = await startBridge(['--publish-endpoint', '--history', '2']);
+  const b = await startBridge(bin, ['--publish-endpoint', '--history', '2']);
   try {
     const patches = [{ op: 'add', path: '', value: {} }, { op: 'add', path: '/title', value: '' }];
     await publish(b, 'p', [{ type: 'patch', patches }]);
     for (const t of ['Hel', 'lo ', 'wor', 'ld']) await publish(b, 'p', [{ type: 'patch', patches: [{ op: 'append', path: '/title', text: t }] }]);
     await publish(b, 'p', [{ type: 'patch', patches: [{ op: 'complete', path: '/title' }, { op: 'add', path: '/n', value: 3 }] }]);
-    const c = wsClient(b, { channel: 'p', since: 0 });
+    const c = wsClient(WebSocket, b, { channel: 'p', since: 0 });
     await until(() => c.msgs.length >= 1, 'patch snapshot');
     const ps = c.msgs[0].patches;
     // apply the patches the way a browser would
@@ -214,10 +135,10 @@ async function testPatchesCoalesce() {
 }
 
 async function testSlowClient() {
-  const b = await startBridge(['--publish-endpoint', '--history', '256', '--backlog', '128']);
+  const b = await startBridge(bin, ['--publish-endpoint', '--history', '256', '--backlog', '128']);
   try {
-    const fast = wsClient(b, { channel: 'big' });
-    const slow = wsClient(b, { channel: 'big' });
+    const fast = wsClient(WebSocket, b, { channel: 'big' });
+    const slow = wsClient(WebSocket, b, { channel: 'big' });
     await until(() => fast.ctl.length && slow.ctl.length, 'clients ready');
     slow.ws._socket.pause(); // stops reading: the kernel buffers fill up
     const pad = 'x'.repeat(2000);
@@ -243,9 +164,4 @@ async function testSlowClient() {
   } finally { await stopBridge(b); }
 }
 
-const t0 = Date.now();
-for (const t of [testAuthOriginLimits, testOrderResumeSnapshot, testPatchesCoalesce, testSlowClient]) {
-  try { await t(); } catch (e) { failures++; console.log(`FAIL: ${t.name}: ${e.stack}`); }
-}
-console.log(`bridge: ${checks - failures}/${checks} checks passed in ${Date.now() - t0} ms`);
-process.exit(failures ? 1 : 0);
+process.exit(await runAll('bridge', [testAuthOriginLimits, testOrderResumeSnapshot, testPatchesCoalesce, testSlowClient]));

@@ -4,23 +4,15 @@
 //
 // Expected values are derived here from the transcript file (the OpenAI chat
 // chunks' content concatenated and parsed), not from the bridge.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
+import { check, stats, sleep, startServer, stopServer } from './helpers.mjs';
 
 const [build, src, mods, artifacts] = process.argv.slice(2);
 const require = createRequire(path.join(mods, 'package.json'));
 const { chromium } = require('playwright-core');
-
-let failures = 0, checks = 0;
-function check(ok, what) {
-  checks++;
-  if (!ok) { failures++; console.log(`FAIL: ${what}`); }
-  return ok;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- what the transcript says ------------------------------------------------
 const transcript = readFileSync(path.join(src, 'demos/transcripts/openai_chat_structured.sse'), 'utf8');
@@ -47,33 +39,9 @@ const expectPaths = new Map();
 const schema = JSON.parse(schemaText);
 
 // ---- servers ---------------------------------------------------------------------
-const children = [];
-function start(bin, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-    children.push(p);
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/\{"listening": "([^"]+)"\}/);
-      if (m) resolve({ proc: p, url: m[1] });
-    });
-    p.on('exit', (code) => reject(new Error(`${bin} exited ${code} before listening`)));
-  });
-}
-async function stop(s, what) {
-  const code = await new Promise((r) => {
-    s.proc.removeAllListeners('exit');
-    if (s.proc.exitCode !== null) return r(s.proc.exitCode);
-    s.proc.on('exit', (c, sig) => r(c ?? sig));
-    s.proc.kill('SIGTERM');
-  });
-  check(code === 0, `${what} exits 0 on SIGTERM (got ${code}; ASan reports leaks as non-zero)`);
-}
-
 const TOKEN = 'dash-' + Math.random().toString(36).slice(2);
-const replay = await start(path.join(build, 'ssekit'), ['replay', '--listen', '127.0.0.1:0', '--delay-ms', '25']);
-const bridge = await start(path.join(build, 'bridge/ssekit-bridge'), ['--listen', '127.0.0.1:0', '--token', TOKEN]);
+const replay = await startServer(path.join(build, 'ssekit'), ['replay', '--listen', '127.0.0.1:0', '--delay-ms', '25']);
+const bridge = await startServer(path.join(build, 'bridge/ssekit-bridge'), ['--listen', '127.0.0.1:0', '--token', TOKEN]);
 console.log(`# replay ${replay.url}, bridge ${bridge.url}`);
 
 const browser = await chromium.launch({
@@ -395,9 +363,9 @@ try {
   check(false, `unexpected: ${e.stack || e}`);
 } finally {
   await browser.close().catch(() => {});
-  await stop(bridge, 'ssekit-bridge').catch((e) => check(false, String(e)));
-  await stop(replay, 'ssekit replay').catch((e) => check(false, String(e)));
+  await stopServer(bridge, 'ssekit-bridge').catch((e) => check(false, String(e)));
+  await stopServer(replay, 'ssekit replay').catch((e) => check(false, String(e)));
 }
 
-console.log(`${checks - failures} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+console.log(`${stats.checks - stats.failures} passed, ${stats.failures} failed`);
+process.exit(stats.failures ? 1 : 0);

@@ -2,30 +2,14 @@
 // against the ssekit-bridge daemon, with ssekit's replay server as the
 // upstream. Expected values come from the transcript files themselves.
 // usage: node jobs.test.mjs PATH/TO/ssekit-bridge PATH/TO/ssekit SRC_DIR DIR_WITH_node_modules
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
+import { loadClients, check, stats, sleep, until as untilEvery, startServer, stopServer } from './helpers.mjs';
 
 const [bridgeBin, ssekitBin, src, mods] = process.argv.slice(2);
-const require = createRequire(path.join(mods, 'package.json'));
-const WebSocket = require('ws');
-const EventSource = require('eventsource');
-
-let failures = 0, checks = 0;
-function check(ok, what) {
-  checks++;
-  if (!ok) { failures++; console.log(`FAIL: ${what}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(pred, what, ms = 15000) {
-  const t0 = Date.now();
-  while (!(await pred())) {
-    if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const { WebSocket, EventSource } = loadClients(mods);
+const until = (pred, what, ms = 15000) => untilEvery(pred, what, ms, 10);
 
 // ---- expected values, from the transcripts ------------------------------------
 function sseData(name) {
@@ -65,25 +49,10 @@ function applyPatch(doc, p) {
 }
 
 // ---- processes -------------------------------------------------------------------
-function startProc(bin, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: '', ...env },
-    });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/\{"listening": "([^"]+)"\}/);
-      if (m) resolve({ proc: p, url: m[1], ws: m[1].replace('http', 'ws') });
-    });
-    p.on('exit', (code) => reject(new Error(`${bin} exited ${code}`)));
-  });
-}
-async function stopProc(b, what) {
-  const code = await new Promise((r) => { b.proc.removeAllListeners('exit'); b.proc.on('exit', (c, s) => r(c ?? s)); b.proc.kill('SIGTERM'); });
-  check(code === 0, `${what} exits 0 on SIGTERM (got ${code}; ASan reports leaks as non-zero)`);
-}
+// The replay server and the bridge, with no provider key or base URL from
+// this environment.
+const startProc = (bin, args) => startServer(bin, args,
+  { OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ANTHROPIC_API_KEY: '', ANTHROPIC_BASE_URL: '' });
 
 const TOKEN = 'job-t0ken';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -432,7 +401,7 @@ async function testTtlAndLimit(rp) {
     const fourth = await api(b, 'POST', '/v1/streams', job({ base_url: `${rp.url}/v1` }));
     check(fourth.status === 201, `after the expiry a new job fits (got ${fourth.status})`);
     ws.close();
-  } finally { await stopProc(b, 'bridge (ttl)'); }
+  } finally { await stopServer(b, 'bridge (ttl)'); }
 }
 
 async function testNoJobs() {
@@ -443,7 +412,7 @@ async function testNoJobs() {
     check((await fetch(`${b.url}/healthz`)).status === 200, '--no-jobs: healthz still 200');
     const m = await (await fetch(`${b.url}/metrics`)).text();
     check(metricValue(m, 'ssekit_bridge_jobs_enabled') === 0, '--no-jobs: metrics say jobs off');
-  } finally { await stopProc(b, 'bridge (no jobs)'); }
+  } finally { await stopServer(b, 'bridge (no jobs)'); }
 }
 
 const rp = await startProc(ssekitBin, ['replay', '--listen', '127.0.0.1:0']);
@@ -464,14 +433,14 @@ try {
     ['no jobs', () => testNoJobs()],
   ];
   for (const [name, fn] of tests) {
-    const before = failures;
+    const before = stats.failures;
     const t0 = Date.now();
-    try { await fn(); } catch (e) { failures++; console.log(`FAIL: ${name}: ${e.stack}`); }
-    console.log(`${failures === before ? 'ok' : 'not ok'} - ${name} (${Date.now() - t0} ms)`);
+    try { await fn(); } catch (e) { stats.failures++; console.log(`FAIL: ${name}: ${e.stack}`); }
+    console.log(`${stats.failures === before ? 'ok' : 'not ok'} - ${name} (${Date.now() - t0} ms)`);
   }
 } finally {
-  await stopProc(b, 'bridge');
-  await stopProc(rp, 'replay server');
+  await stopServer(b, 'bridge');
+  await stopServer(rp, 'replay server');
 }
-console.log(`${checks} checks, ${failures} failures`);
-process.exit(failures ? 1 : 0);
+console.log(`${stats.checks} checks, ${stats.failures} failures`);
+process.exit(stats.failures ? 1 : 0);
